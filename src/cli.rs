@@ -1,0 +1,216 @@
+//! The command line, declared with clap derive. Doc comments here are the help text users see.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::{ColorChoice, Format};
+
+/// Configure the Docker client side of container registries.
+///
+/// regctl edits /etc/docker/daemon.json and ~/.docker/config.json without losing what it does not
+/// know, installs registry certificates, and explains why pulls fail. Every change reports whether
+/// it changed anything, supports --check and --diff, and prints JSON with -o json.
+#[derive(Debug, Parser)]
+#[command(
+    name = "regctl",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = "Examples:
+  regctl mirror add https://mirror.gcr.io
+  regctl insecure add registry.local:5000 --diff
+  regctl daemon set max-concurrent-downloads 10 --check -o json
+  regctl daemon reload"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The docker client config directory (holds config.json)
+    #[arg(
+        long,
+        global = true,
+        env = "DOCKER_CONFIG",
+        value_name = "DIR",
+        help_heading = "Paths"
+    )]
+    pub config_dir: Option<PathBuf>,
+
+    /// dockerd's configuration file [default: /etc/docker/daemon.json; rootless:
+    /// $XDG_CONFIG_HOME/docker/daemon.json]
+    #[arg(
+        long,
+        global = true,
+        env = "REGCTL_DAEMON_CONFIG",
+        value_name = "FILE",
+        help_heading = "Paths"
+    )]
+    pub daemon_config: Option<PathBuf>,
+
+    /// Registry certificate directory [default: /etc/docker/certs.d; rootless:
+    /// $XDG_CONFIG_HOME/docker/certs.d]
+    #[arg(
+        long,
+        global = true,
+        env = "REGCTL_CERTS_DIR",
+        value_name = "DIR",
+        help_heading = "Paths"
+    )]
+    pub certs_dir: Option<PathBuf>,
+
+    /// Report what would change; write nothing
+    #[arg(long, global = true, help_heading = "Output")]
+    pub check: bool,
+
+    /// Show each file change (unified diff; "diff" in JSON)
+    #[arg(long, global = true, help_heading = "Output")]
+    pub diff: bool,
+
+    /// Output format
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Text, help_heading = "Output")]
+    pub output: Format,
+
+    /// Same as -o json
+    #[arg(long, global = true, help_heading = "Output")]
+    pub json: bool,
+
+    /// When to colour text output (NO_COLOR is honoured)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = "Output")]
+    pub color: ColorChoice,
+
+    /// Print only data and errors
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Output"
+    )]
+    pub quiet: bool,
+
+    /// Print what regctl reads and decides
+    #[arg(short, long, global = true, help_heading = "Output")]
+    pub verbose: bool,
+
+    /// Never prompt (implied when stdin is not a terminal)
+    #[arg(long, global = true, help_heading = "Output")]
+    pub non_interactive: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Registry mirrors for Docker Hub pulls (daemon.json registry-mirrors)
+    #[command(subcommand)]
+    Mirror(MirrorCommand),
+
+    /// Registries dockerd reaches without TLS verification (daemon.json insecure-registries)
+    #[command(subcommand)]
+    Insecure(InsecureCommand),
+
+    /// Read, edit, validate and reload dockerd's daemon.json
+    #[command(subcommand)]
+    Daemon(DaemonCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MirrorCommand {
+    /// Add mirrors (validated and normalised as dockerd does)
+    #[command(after_help = "Examples:
+  regctl mirror add https://mirror.gcr.io
+  regctl mirror add http://10.0.0.5:5000 --diff
+  regctl mirror add https://m1.example.com https://m2.example.com -o json")]
+    Add {
+        /// Mirror URL: http(s)://HOST[:PORT], no path
+        #[arg(required = true, value_name = "URL")]
+        urls: Vec<String>,
+    },
+    /// Remove mirrors (removing the last one leaves an empty list, so a reload clears it)
+    #[command(after_help = "Examples:
+  regctl mirror remove https://mirror.gcr.io
+  regctl mirror remove https://mirror.gcr.io --check -o json")]
+    Remove {
+        #[arg(required = true, value_name = "URL")]
+        urls: Vec<String>,
+    },
+    /// List mirrors
+    #[command(after_help = "Examples:
+  regctl mirror list
+  regctl mirror list -o json")]
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InsecureCommand {
+    /// Add insecure registries: host[:port] or a CIDR
+    #[command(after_help = "Examples:
+  regctl insecure add registry.local:5000
+  regctl insecure add 10.0.0.0/8 --diff")]
+    Add {
+        #[arg(required = true, value_name = "HOST|CIDR")]
+        entries: Vec<String>,
+    },
+    /// Remove insecure registries
+    #[command(after_help = "Examples:
+  regctl insecure remove registry.local:5000")]
+    Remove {
+        #[arg(required = true, value_name = "HOST|CIDR")]
+        entries: Vec<String>,
+    },
+    /// List insecure registries (127.0.0.0/8 and ::1/128 are always insecure too)
+    #[command(after_help = "Examples:
+  regctl insecure list -o json")]
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DaemonCommand {
+    /// Print daemon.json
+    #[command(after_help = "Examples:
+  regctl daemon show
+  regctl daemon show -o json | jq .config")]
+    Show,
+    /// Print one key's value as JSON (nested keys with dots: log-opts.max-size)
+    #[command(after_help = "Examples:
+  regctl daemon get registry-mirrors
+  regctl daemon get log-opts.max-size")]
+    Get { key: String },
+    /// Set a key to a JSON value, checked against dockerd's options
+    #[command(after_help = "Examples:
+  regctl daemon set max-concurrent-downloads 10
+  regctl daemon set log-level debug
+  regctl daemon set log-opts '{\"max-size\": \"10m\"}' --diff")]
+    Set {
+        key: String,
+        /// A JSON value; for a key that holds a string, bare text is taken as that string
+        #[arg(value_name = "JSON_VALUE", allow_hyphen_values = true)]
+        value: String,
+        /// Set a key dockerd does not know (it will refuse to start)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove a key
+    #[command(after_help = "Examples:
+  regctl daemon unset debug")]
+    Unset { key: String },
+    /// Check daemon.json as dockerd would at start-up (exit 1 on problems)
+    #[command(after_help = "Examples:
+  regctl daemon validate
+  regctl daemon validate -o json")]
+    Validate,
+    /// Send SIGHUP to dockerd so it reloads daemon.json, and say what needs a restart instead
+    #[command(after_help = "Examples:
+  sudo regctl daemon reload
+  regctl daemon reload --pidfile /run/user/1000/docker.pid")]
+    Reload {
+        /// dockerd's pidfile [default: /var/run/docker.pid; rootless: $XDG_RUNTIME_DIR/docker.pid]
+        #[arg(long, value_name = "FILE")]
+        pidfile: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,43 @@
+//! `regctl daemon validate`: check daemon.json as dockerd would at start-up.
+
+use serde_json::json;
+
+use crate::context::Context;
+use crate::error::Result;
+use crate::files::daemon_config;
+use crate::files::json_file::{FileKind, JsonFile};
+use crate::output::Outcome;
+
+pub fn run(ctx: &Context) -> Result<Outcome> {
+    let path = ctx.daemon_config();
+    let file = JsonFile::read(path, FileKind::DAEMON_JSON)?;
+    let problems: Vec<String> = daemon_config::validate(&file.value)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let mut outcome = Outcome::new(if problems.is_empty() {
+        format!("{} is valid", path.display())
+    } else {
+        format!(
+            "{} has {} problem{} dockerd refuses",
+            path.display(),
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        )
+    })
+    .data("path", json!(path))
+    .data("valid", json!(problems.is_empty()))
+    .data("problems", json!(problems))
+    .text(
+        problems
+            .iter()
+            .map(|p| format!("- {p}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    outcome.failed = !problems.is_empty();
+    for a in daemon_config::advisories(&file.value) {
+        outcome = outcome.warn(a);
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,5 @@
+//! `regctl insecure`: the daemon.json list of insecure registries (see `commands::daemon_list`).
+
+pub mod add;
+pub mod list;
+pub mod remove;

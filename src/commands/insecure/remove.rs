@@ -1,0 +1,10 @@
+//! `regctl insecure remove`.
+
+use crate::commands::daemon_list::{self, INSECURE};
+use crate::context::Context;
+use crate::error::Result;
+use crate::output::Outcome;
+
+pub fn run(values: &[String], ctx: &Context) -> Result<Outcome> {
+    daemon_list::remove(&INSECURE, values, ctx)
+}

@@ -1,0 +1,102 @@
+//! One file per verb; nouns get a folder. Each verb is `run(args, &Context) -> Result<Outcome>`.
+//! This is the only layer (with `output`) that talks to people.
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, DaemonCommand, InsecureCommand, MirrorCommand};
+use crate::context::{Context, Environment, PathFlags, Paths};
+use crate::error::{exit, Result};
+use crate::output::{Format, Outcome, Printer};
+
+pub mod daemon;
+pub mod daemon_list;
+pub mod insecure;
+pub mod mirror;
+
+/// Runs regctl with these arguments and returns the exit code.
+pub fn main(argv: Vec<OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+        }
+    };
+    let env = Environment::from_process();
+    let g = &cli.global;
+    let format = if g.json { Format::Json } else { g.output };
+    let printer = Printer::new(format, g.color, env.no_color, g.quiet, g.verbose, g.diff);
+    let paths = Paths::resolve(
+        &PathFlags {
+            config_dir: g.config_dir.clone(),
+            daemon_config: g.daemon_config.clone(),
+            certs_dir: g.certs_dir.clone(),
+        },
+        &env,
+    );
+    printer.verbose(&format!(
+        "daemon config: {}; client config: {}; certs: {}{}",
+        paths.daemon_config.display(),
+        paths.client_config().display(),
+        paths.certs_dir.display(),
+        if paths.rootless {
+            " (rootless dockerd)"
+        } else {
+            ""
+        }
+    ));
+    let ctx = Context {
+        paths,
+        check: g.check,
+        diff: g.diff,
+        interactive: !g.non_interactive && std::io::stdin().is_terminal(),
+        argv: argv
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+    };
+    match run(cli.command, &ctx) {
+        Ok(outcome) => {
+            printer.outcome(&outcome);
+            if outcome.failed {
+                exit::FAILED
+            } else {
+                exit::OK
+            }
+        }
+        Err(err) => {
+            printer.error(&err, err.hint(&ctx.argv, ctx.paths.rootless));
+            exit::FAILED
+        }
+    }
+}
+
+fn run(command: Command, ctx: &Context) -> Result<Outcome> {
+    match command {
+        Command::Mirror(m) => match m {
+            MirrorCommand::Add { urls } => mirror::add::run(&urls, ctx),
+            MirrorCommand::Remove { urls } => mirror::remove::run(&urls, ctx),
+            MirrorCommand::List => mirror::list::run(ctx),
+        },
+        Command::Insecure(i) => match i {
+            InsecureCommand::Add { entries } => insecure::add::run(&entries, ctx),
+            InsecureCommand::Remove { entries } => insecure::remove::run(&entries, ctx),
+            InsecureCommand::List => insecure::list::run(ctx),
+        },
+        Command::Daemon(d) => match d {
+            DaemonCommand::Show => daemon::show::run(ctx),
+            DaemonCommand::Get { key } => daemon::get::run(&key, ctx),
+            DaemonCommand::Set { key, value, force } => daemon::set::run(&key, &value, force, ctx),
+            DaemonCommand::Unset { key } => daemon::unset::run(&key, ctx),
+            DaemonCommand::Validate => daemon::validate::run(ctx),
+            DaemonCommand::Reload { pidfile } => daemon::reload::run(pidfile, ctx),
+        },
+    }
+}

@@ -1,0 +1,207 @@
+//! Every path and mode a command needs, resolved once from flags, then the environment, then the
+//! defaults (root or rootless). No other module reads environment variables.
+
+use std::path::{Path, PathBuf};
+
+/// The environment variables and process facts that decide default paths, read once in `main`.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    pub home: Option<PathBuf>,
+    pub xdg_config_home: Option<PathBuf>,
+    pub xdg_runtime_dir: Option<PathBuf>,
+    pub xdg_state_home: Option<PathBuf>,
+    pub xdg_cache_home: Option<PathBuf>,
+    pub docker_host: Option<String>,
+    pub euid: u32,
+    pub no_color: bool,
+}
+
+impl Environment {
+    pub fn from_process() -> Environment {
+        let path = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        Environment {
+            home: path("HOME"),
+            xdg_config_home: path("XDG_CONFIG_HOME"),
+            xdg_runtime_dir: path("XDG_RUNTIME_DIR"),
+            xdg_state_home: path("XDG_STATE_HOME"),
+            xdg_cache_home: path("XDG_CACHE_HOME"),
+            docker_host: std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty()),
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            euid: unsafe { libc::geteuid() },
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.home.clone().unwrap_or_else(|| PathBuf::from("/"))
+    }
+
+    fn config_home(&self) -> PathBuf {
+        self.xdg_config_home
+            .clone()
+            .unwrap_or_else(|| self.home().join(".config"))
+    }
+
+    /// A rootless dockerd runs as this user, with its socket and pidfile in XDG_RUNTIME_DIR.
+    pub fn rootless_dockerd(&self) -> bool {
+        if self.euid == 0 {
+            return false;
+        }
+        let Some(run) = &self.xdg_runtime_dir else {
+            return false;
+        };
+        let socket = run.join("docker.sock");
+        let host_is_rootless = self
+            .docker_host
+            .as_deref()
+            .is_some_and(|h| h.strip_prefix("unix://") == Some(&socket.to_string_lossy()));
+        host_is_rootless || run.join("docker.pid").exists() || socket.exists()
+    }
+}
+
+/// Paths given on the command line (already merged with their environment variables by clap).
+#[derive(Debug, Clone, Default)]
+pub struct PathFlags {
+    pub config_dir: Option<PathBuf>,
+    pub daemon_config: Option<PathBuf>,
+    pub certs_dir: Option<PathBuf>,
+}
+
+/// Where every file regctl touches lives.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// The docker CLI's config directory (holds config.json).
+    pub config_dir: PathBuf,
+    pub daemon_config: PathBuf,
+    pub certs_dir: PathBuf,
+    /// dockerd's pidfile, for `daemon reload`.
+    pub pidfile: PathBuf,
+    /// regctl's own state (daemon.json snapshots at reload).
+    pub state_dir: PathBuf,
+    /// regctl's cache (ECR tokens).
+    pub cache_dir: PathBuf,
+    pub rootless: bool,
+}
+
+impl Paths {
+    pub fn resolve(flags: &PathFlags, env: &Environment) -> Paths {
+        let rootless = env.rootless_dockerd();
+        let docker_user_dir = env.config_home().join("docker");
+        let (daemon_default, certs_default, pid_default) = if rootless {
+            let run = env.xdg_runtime_dir.clone().unwrap_or_default();
+            (
+                docker_user_dir.join("daemon.json"),
+                docker_user_dir.join("certs.d"),
+                run.join("docker.pid"),
+            )
+        } else {
+            (
+                PathBuf::from("/etc/docker/daemon.json"),
+                PathBuf::from("/etc/docker/certs.d"),
+                PathBuf::from("/var/run/docker.pid"),
+            )
+        };
+        Paths {
+            config_dir: flags
+                .config_dir
+                .clone()
+                .unwrap_or_else(|| env.home().join(".docker")),
+            daemon_config: flags.daemon_config.clone().unwrap_or(daemon_default),
+            certs_dir: flags.certs_dir.clone().unwrap_or(certs_default),
+            pidfile: pid_default,
+            state_dir: env
+                .xdg_state_home
+                .clone()
+                .unwrap_or_else(|| env.home().join(".local/state"))
+                .join("regctl"),
+            cache_dir: env
+                .xdg_cache_home
+                .clone()
+                .unwrap_or_else(|| env.home().join(".cache"))
+                .join("regctl"),
+            rootless,
+        }
+    }
+
+    pub fn client_config(&self) -> PathBuf {
+        self.config_dir.join("config.json")
+    }
+}
+
+/// What every command gets: resolved paths and the global modes.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub paths: Paths,
+    /// Compute and report, write nothing.
+    pub check: bool,
+    /// Report file changes as before/after.
+    pub diff: bool,
+    /// Prompts are allowed (a terminal on stdin and no --non-interactive).
+    pub interactive: bool,
+    /// The command line as run, for hints that repeat it.
+    pub argv: Vec<String>,
+}
+
+impl Context {
+    pub fn daemon_config(&self) -> &Path {
+        &self.paths.daemon_config
+    }
+
+    /// Picks the message for what was done or, in check mode, what would be done.
+    pub fn did<'a>(&self, done: &'a str, would: &'a str) -> &'a str {
+        if self.check {
+            would
+        } else {
+            done
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_defaults_and_rootless_moves_daemon_paths() {
+        let tmp = std::env::temp_dir().join(format!("regctl-ctx-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        std::fs::write(tmp.join("docker.pid"), "1").unwrap();
+        let env = Environment {
+            home: Some("/home/u".into()),
+            xdg_runtime_dir: Some(tmp.clone()),
+            euid: 1000,
+            ..Default::default()
+        };
+        let p = Paths::resolve(&PathFlags::default(), &env);
+        assert!(p.rootless);
+        assert_eq!(
+            p.daemon_config,
+            Path::new("/home/u/.config/docker/daemon.json")
+        );
+        assert_eq!(p.certs_dir, Path::new("/home/u/.config/docker/certs.d"));
+        assert_eq!(p.pidfile, tmp.join("docker.pid"));
+        assert_eq!(p.config_dir, Path::new("/home/u/.docker"));
+
+        let root = Environment {
+            euid: 0,
+            home: Some("/root".into()),
+            xdg_runtime_dir: Some(tmp.clone()),
+            ..Default::default()
+        };
+        let p = Paths::resolve(
+            &PathFlags {
+                daemon_config: Some("/x/d.json".into()),
+                ..Default::default()
+            },
+            &root,
+        );
+        assert!(!p.rootless);
+        assert_eq!(p.daemon_config, Path::new("/x/d.json"));
+        assert_eq!(p.certs_dir, Path::new("/etc/docker/certs.d"));
+        std::fs::remove_dir_all(tmp).unwrap();
+    }
+}

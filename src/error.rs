@@ -1,0 +1,132 @@
+//! The errors commands return, how they map to exit codes, and which hint goes with each.
+//! Core modules return their own typed errors; this is where they meet the user.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::files::daemon_config::DaemonConfigError;
+use crate::files::json_file::FileError;
+use crate::hints;
+
+/// Exit codes of the output contract (DESIGN.md).
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const FAILED: i32 = 1;
+    pub const USAGE: i32 = 2;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    File(#[from] FileError),
+
+    /// A daemon.json value that dockerd would refuse, found in the named file.
+    #[error("{path}: {source}")]
+    DaemonConfig {
+        path: PathBuf,
+        #[source]
+        source: DaemonConfigError,
+    },
+
+    /// A value the user typed that dockerd would refuse (nothing was read or written).
+    #[error(transparent)]
+    InvalidValue(#[from] DaemonConfigError),
+
+    /// `daemon validate` found problems; each one is listed as a cause.
+    #[error("{path} has {} problem{}", problems.len(), if problems.len() == 1 { "" } else { "s" })]
+    DaemonConfigInvalid {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
+
+    #[error("key {key} is not set in {path}")]
+    KeyNotSet { key: String, path: PathBuf },
+
+    #[error("{value:?} is not valid JSON for {key}: {detail}")]
+    ValueNotJson {
+        key: String,
+        value: String,
+        detail: String,
+    },
+
+    #[error("cannot read the dockerd pidfile {path}: {source}")]
+    Pidfile {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error("{path} does not hold a process id: {content:?}")]
+    PidfileGarbage { path: PathBuf, content: String },
+
+    #[error("dockerd (pid {pid} from {path}) is not running")]
+    DaemonNotRunning { pid: i32, path: PathBuf },
+
+    #[error("cannot signal dockerd (pid {pid}): {source}")]
+    Signal {
+        pid: i32,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl Error {
+    /// The lines under `error:` that explain why.
+    pub fn causes(&self) -> Vec<String> {
+        match self {
+            Error::DaemonConfigInvalid { problems, .. } => problems.clone(),
+            _ => {
+                let mut out = Vec::new();
+                let mut source = std::error::Error::source(self);
+                // `transparent` variants share their inner error's message; skip repeats.
+                let top = self.to_string();
+                while let Some(s) = source {
+                    let text = s.to_string();
+                    if !top.contains(&text) {
+                        out.push(text);
+                    }
+                    source = s.source();
+                }
+                out
+            }
+        }
+    }
+
+    /// The one command (or instruction) that fixes this, when there is one.
+    pub fn hint(&self, argv: &[String], rootless: bool) -> Option<String> {
+        match self {
+            Error::File(e) => match e {
+                FileError::Read { source, .. } | FileError::Write { source, .. }
+                    if source.kind() == io::ErrorKind::PermissionDenied =>
+                {
+                    Some(hints::rerun_with_sudo(argv))
+                }
+                FileError::Read { source, .. } | FileError::Write { source, .. }
+                    if source.raw_os_error() == Some(libc::EROFS) =>
+                {
+                    Some(
+                        "the file system is mounted read-only; edit the file where it is writable"
+                            .into(),
+                    )
+                }
+                FileError::Parse { path, .. } | FileError::NotObject { path, .. } => {
+                    Some(hints::fix_json(path))
+                }
+                FileError::Utf16 { path } => Some(hints::convert_to_utf8(path)),
+                FileError::Bom { path } => Some(hints::strip_bom(path)),
+                _ => None,
+            },
+            Error::ValueNotJson { key, value, .. } => Some(hints::quote_json_string(key, value)),
+            Error::Signal { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
+                Some(hints::rerun_with_sudo(argv))
+            }
+            Error::Pidfile { .. } | Error::DaemonNotRunning { .. } => {
+                Some(hints::dockerd_not_running(rootless))
+            }
+            Error::DaemonConfig { source, .. } | Error::InvalidValue(source) => source.hint(),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

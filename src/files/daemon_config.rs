@@ -1,0 +1,772 @@
+//! What dockerd accepts in daemon.json, checked the way dockerd checks it, so that regctl never
+//! writes a file that stops the daemon from starting or reloading.
+//!
+//! Registry mirrors and insecure registries get dockerd's own validation and normalisation
+//! (moby `registry.ValidateMirror` and `loadInsecureRegistries`); every other key is checked
+//! against dockerd's known options (with a did-you-mean) and the JSON type dockerd decodes it into.
+
+use std::net::IpAddr;
+
+use serde_json::{Map, Value};
+
+use super::json_file::json_type_name;
+
+pub const MIRRORS: &str = "registry-mirrors";
+pub const INSECURE: &str = "insecure-registries";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DaemonConfigError {
+    #[error("invalid mirror {value:?}: {reason}")]
+    InvalidMirror { value: String, reason: String },
+    #[error("invalid insecure registry {value:?}: {reason}")]
+    InvalidInsecure { value: String, reason: String },
+    #[error("unknown key {key:?}: dockerd refuses to start (\"the following directives don't match any configuration option\"){}", suggestion.as_ref().map(|s| format!("; did you mean {s:?}?")).unwrap_or_default())]
+    UnknownKey {
+        key: String,
+        suggestion: Option<String>,
+    },
+    #[error("{key} must be {expected}, not {found}")]
+    WrongType {
+        key: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("invalid {key}: {reason}")]
+    InvalidValue { key: String, reason: String },
+}
+
+impl DaemonConfigError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            DaemonConfigError::UnknownKey {
+                suggestion: Some(s),
+                key,
+            } => Some(format!(
+                "rename it: regctl daemon unset {key} && regctl daemon set {s} VALUE"
+            )),
+            DaemonConfigError::InvalidMirror { .. } => Some(
+                "a mirror is a bare http(s) URL such as https://mirror.example.com".to_string(),
+            ),
+            DaemonConfigError::InvalidInsecure { .. } => {
+                Some("an insecure registry is host[:port] or a CIDR such as 10.0.0.0/8".to_string())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A warning that does not stop the change (dockerd logs these too).
+pub type Warning = String;
+
+/// Validates and normalises a mirror URL as dockerd does: http or https, no userinfo, path,
+/// query or fragment, and exactly one trailing `/`.
+pub fn normalize_mirror(value: &str) -> Result<String, DaemonConfigError> {
+    let err = |reason: &str| DaemonConfigError::InvalidMirror {
+        value: value.to_string(),
+        reason: reason.to_string(),
+    };
+    let trimmed = value.trim();
+    if trimmed != value || value.is_empty() {
+        return Err(err("it is empty or has surrounding white space"));
+    }
+    if !value.contains("://") {
+        return Err(err(
+            "no scheme; write it as https://HOST (or http://HOST for a plain-HTTP mirror)",
+        ));
+    }
+    let url = url::Url::parse(value).map_err(|e| err(&format!("not a valid URL ({e})")))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(err(&format!(
+            "unsupported scheme {:?}; use http or https",
+            url.scheme()
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(err("a username or password is not allowed in a mirror URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(err("a query or fragment is not allowed in a mirror URL"));
+    }
+    if url.path() != "/" && !url.path().is_empty() {
+        return Err(err(&format!(
+            "a path ({}) is not allowed in a mirror URL",
+            url.path()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(err("no host"));
+    }
+    Ok(format!("{}/", value.trim_end_matches('/')))
+}
+
+/// An entry of `insecure-registries` after dockerd's validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsecureEntry {
+    /// `host[:port]`, matched exactly (no other port).
+    Host(String),
+    /// A network, matched against the registry's resolved addresses.
+    Cidr(Cidr),
+}
+
+impl InsecureEntry {
+    /// The text dockerd keeps for this entry (a CIDR in its canonical network form).
+    pub fn canonical(&self) -> String {
+        match self {
+            InsecureEntry::Host(h) => h.clone(),
+            InsecureEntry::Cidr(c) => c.to_string(),
+        }
+    }
+}
+
+/// Validates an insecure-registry entry as dockerd does. A leading `http://` or `https://` is
+/// stripped with a warning; any other scheme is an error.
+pub fn parse_insecure(value: &str) -> Result<(InsecureEntry, Option<Warning>), DaemonConfigError> {
+    let err = |reason: String| DaemonConfigError::InvalidInsecure {
+        value: value.to_string(),
+        reason,
+    };
+    let mut rest = value;
+    let mut warning = None;
+    if let Some((scheme, host)) = value.split_once("://") {
+        match scheme.to_ascii_lowercase().as_str() {
+            "http" | "https" => {
+                warning = Some(format!(
+                    "insecure registry {value} should not contain '{scheme}://'; stored as {host}"
+                ));
+                rest = host;
+            }
+            _ => {
+                return Err(err(format!(
+                    "scheme {scheme:?} is not allowed; give host[:port] or a CIDR"
+                )))
+            }
+        }
+    }
+    let rest = rest.trim_end_matches('/');
+    if rest.contains('/') {
+        if let Some(cidr) = Cidr::parse(rest) {
+            return Ok((InsecureEntry::Cidr(cidr), warning));
+        }
+        return Err(err(
+            "not a valid CIDR (address/prefix, prefix at most 32 for IPv4 and 128 for IPv6)".into(),
+        ));
+    }
+    validate_host_port(rest).map_err(err)?;
+    Ok((InsecureEntry::Host(rest.to_string()), warning))
+}
+
+/// `host[:port]` as dockerd's `validateHostPort`: a domain name or an IP address, with a port
+/// from 0 to 65535. IPv6 with a port needs brackets.
+pub fn validate_host_port(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("empty host".into());
+    }
+    if s.parse::<IpAddr>().is_ok() {
+        return Ok(());
+    }
+    let (host, port) = split_host_port(s);
+    let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        inner.parse::<std::net::Ipv6Addr>().is_ok()
+    } else {
+        is_domain(host)
+    };
+    if !host_ok {
+        return Err(format!("invalid host {host:?}"));
+    }
+    if let Some(port) = port {
+        match port.parse::<u32>() {
+            Ok(p) if p <= 65535 => {}
+            _ => return Err(format!("invalid port {port:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// Splits `host:port`, `[v6]:port` or `host`.
+pub fn split_host_port(s: &str) -> (&str, Option<&str>) {
+    if s.starts_with('[') {
+        if let Some(end) = s.find(']') {
+            let host = &s[..=end];
+            return match s[end + 1..].strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None => (host, None),
+            };
+        }
+        return (s, None);
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => (h, Some(p)),
+        _ => (s, None),
+    }
+}
+
+/// A DNS name as the distribution reference grammar allows: labels of letters, digits and
+/// inner hyphens, separated by dots.
+fn is_domain(host: &str) -> bool {
+    !host.is_empty()
+        && host.split('.').all(|label| {
+            let bytes = label.as_bytes();
+            !bytes.is_empty()
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+                && bytes[0] != b'-'
+                && bytes[bytes.len() - 1] != b'-'
+        })
+}
+
+/// An IP network in canonical form (host bits cleared), as Go's `net.ParseCIDR` gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    pub network: IpAddr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (addr, prefix) = s.split_once('/')?;
+        if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) || prefix.len() > 3 {
+            return None;
+        }
+        let prefix: u8 = prefix.parse().ok()?;
+        let addr: IpAddr = addr.parse().ok()?;
+        let network = match addr {
+            IpAddr::V4(v4) if prefix <= 32 => {
+                let mask = if prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - prefix)
+                };
+                IpAddr::V4((u32::from(v4) & mask).into())
+            }
+            IpAddr::V6(v6) if prefix <= 128 => {
+                let mask = if prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - prefix)
+                };
+                IpAddr::V6((u128::from(v6) & mask).into())
+            }
+            _ => return None,
+        };
+        Some(Cidr { network, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        // An IPv4-mapped IPv6 address matches IPv4 networks, as in Go.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.network, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - self.prefix)
+                };
+                u32::from(ip) & mask == u32::from(net)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - self.prefix)
+                };
+                u128::from(ip) & mask == u128::from(net)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+/// dockerd's view of which registries are insecure: the listed hosts, the listed CIDRs, and
+/// the loopback networks that are always insecure.
+#[derive(Debug, Clone, Default)]
+pub struct InsecureRegistries {
+    pub hosts: Vec<String>,
+    pub cidrs: Vec<Cidr>,
+}
+
+impl InsecureRegistries {
+    /// From daemon.json's `insecure-registries`; invalid entries are skipped (dockerd would not
+    /// start with them, which `daemon validate` and doctor report separately).
+    pub fn from_config(config: &Map<String, Value>) -> InsecureRegistries {
+        let mut out = InsecureRegistries {
+            hosts: Vec::new(),
+            cidrs: vec![
+                Cidr::parse("127.0.0.0/8").expect("valid"),
+                Cidr::parse("::1/128").expect("valid"),
+            ],
+        };
+        for entry in string_list(config, INSECURE)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+        {
+            match parse_insecure(&entry) {
+                Ok((InsecureEntry::Host(h), _)) => out.hosts.push(h),
+                Ok((InsecureEntry::Cidr(c), _)) => out.cidrs.push(c),
+                Err(_) => {}
+            }
+        }
+        out
+    }
+
+    /// Whether dockerd treats `host_port` (a reference's `host[:port]`) as insecure. `resolve`
+    /// gives the addresses of a host name (dockerd resolves names to match CIDRs).
+    pub fn is_insecure(&self, host_port: &str, resolve: impl Fn(&str) -> Vec<IpAddr>) -> bool {
+        if self.hosts.iter().any(|h| h == host_port) {
+            return true;
+        }
+        let (host, _) = split_host_port(host_port);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let addrs = match host.parse::<IpAddr>() {
+            Ok(ip) => vec![ip],
+            Err(_) => resolve(host),
+        };
+        addrs
+            .iter()
+            .any(|ip| self.cidrs.iter().any(|c| c.contains(*ip)))
+    }
+}
+
+/// A list-of-strings key, or a typed error when it holds something else. Missing is `None`.
+pub fn string_list(
+    config: &Map<String, Value>,
+    key: &str,
+) -> Result<Option<Vec<String>>, DaemonConfigError> {
+    match config.get(key) {
+        None => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(DaemonConfigError::WrongType {
+                    key: key.to_string(),
+                    expected: "an array of strings",
+                    found: match other {
+                        Value::Array(_) => "an array of arrays",
+                        Value::Object(_) => "an array of objects",
+                        Value::Number(_) => "an array of numbers",
+                        Value::Bool(_) => "an array of booleans",
+                        _ => "an array with nulls",
+                    },
+                }),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(other) => Err(DaemonConfigError::WrongType {
+            key: key.to_string(),
+            expected: "an array of strings",
+            found: json_type_name(other),
+        }),
+    }
+}
+
+/// The JSON type dockerd decodes a key into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    Bool,
+    Int,
+    Str,
+    StrList,
+    /// A JSON object dockerd keeps as a map (its keys are free-form).
+    Map,
+    /// A JSON object whose keys are themselves dockerd options (validated one level down).
+    Nested,
+    /// Anything: dockerd decodes it into a structure regctl does not check further.
+    Any,
+}
+
+impl KeyType {
+    fn expected(self) -> &'static str {
+        match self {
+            KeyType::Bool => "a boolean",
+            KeyType::Int => "a number",
+            KeyType::Str => "a string",
+            KeyType::StrList => "an array of strings",
+            KeyType::Map | KeyType::Nested => "an object",
+            KeyType::Any => "any value",
+        }
+    }
+
+    fn accepts(self, value: &Value) -> bool {
+        match self {
+            KeyType::Bool => value.is_boolean(),
+            KeyType::Int => value.as_i64().is_some(),
+            KeyType::Str => value.is_string(),
+            KeyType::StrList => value
+                .as_array()
+                .is_some_and(|a| a.iter().all(Value::is_string)),
+            KeyType::Map | KeyType::Nested => value.is_object(),
+            KeyType::Any => true,
+        }
+    }
+}
+
+use KeyType::*;
+
+/// dockerd's options on Linux (moby daemon/config, config_linux.go, bridge and registry options),
+/// with the type each decodes into. `null` is accepted for any key, as Go's decoder does.
+pub const KNOWN_KEYS: &[(&str, KeyType)] = &[
+    ("allow-direct-routing", Bool),
+    ("allow-nondistributable-artifacts", StrList),
+    ("api-cors-header", Str),
+    ("authorization-plugins", StrList),
+    ("bip", Str),
+    ("bip6", Str),
+    ("bridge", Str),
+    ("bridge-accept-fwmark", Str),
+    ("builder", Any),
+    ("cdi-spec-dirs", StrList),
+    ("cgroup-parent", Str),
+    ("containerd", Str),
+    ("containerd-namespace", Str),
+    ("containerd-plugin-namespace", Str),
+    ("containerd-plugins-namespace", Str),
+    ("cpu-rt-period", Int),
+    ("cpu-rt-runtime", Int),
+    ("cri-containerd", Bool),
+    ("data-root", Str),
+    ("debug", Bool),
+    ("default-address-pools", Any),
+    ("default-cgroupns-mode", Str),
+    ("default-gateway", Str),
+    ("default-gateway-v6", Str),
+    ("default-ipc-mode", Str),
+    ("default-network-opts", Map),
+    ("default-runtime", Str),
+    ("default-shm-size", Any),
+    ("default-ulimits", Map),
+    ("deprecated-key-path", Str),
+    ("dns", StrList),
+    ("dns-opts", StrList),
+    ("dns-search", StrList),
+    ("exec-opts", StrList),
+    ("exec-root", Str),
+    ("experimental", Bool),
+    ("features", Map),
+    ("firewall-backend", Str),
+    ("fixed-cidr", Str),
+    ("fixed-cidr-v6", Str),
+    ("group", Str),
+    ("host-gateway-ip", Str),
+    ("host-gateway-ips", StrList),
+    ("hosts", StrList),
+    ("http-proxy", Str),
+    ("https-proxy", Str),
+    ("icc", Bool),
+    ("init", Bool),
+    ("init-path", Str),
+    (INSECURE, StrList),
+    ("ip", Str),
+    ("ip-forward", Bool),
+    ("ip-forward-no-drop", Bool),
+    ("ip-masq", Bool),
+    ("ip6tables", Bool),
+    ("iptables", Bool),
+    ("ipv6", Bool),
+    ("labels", StrList),
+    ("live-restore", Bool),
+    ("log-driver", Str),
+    ("log-format", Str),
+    ("log-level", Str),
+    ("log-opts", Map),
+    ("max-concurrent-downloads", Int),
+    ("max-concurrent-uploads", Int),
+    ("max-download-attempts", Int),
+    ("metrics-addr", Str),
+    ("min-api-version", Str),
+    ("mtu", Int),
+    ("network-control-plane-mtu", Int),
+    ("network-diagnostic-port", Int),
+    ("no-new-privileges", Bool),
+    ("no-proxy", Str),
+    ("node-generic-resources", StrList),
+    ("oom-score-adjust", Int),
+    ("pidfile", Str),
+    ("proxies", Nested),
+    ("raw-logs", Bool),
+    (MIRRORS, StrList),
+    ("resolv-conf", Str),
+    ("rootless", Bool),
+    ("runtimes", Map),
+    ("seccomp-profile", Str),
+    ("selinux-enabled", Bool),
+    ("shutdown-timeout", Int),
+    ("storage-driver", Str),
+    ("storage-opts", StrList),
+    ("swarm-default-advertise-addr", Str),
+    ("swarm-raft-election-tick", Int),
+    ("swarm-raft-heartbeat-tick", Int),
+    ("tls", Bool),
+    ("tlscacert", Str),
+    ("tlscert", Str),
+    ("tlskey", Str),
+    ("tlsverify", Bool),
+    ("userland-proxy", Bool),
+    ("userland-proxy-path", Str),
+    ("userns-remap", Str),
+];
+
+/// Keys dockerd applies on SIGHUP (moby `Daemon.Reload`); everything else needs a restart.
+pub const LIVE_RELOAD_KEYS: &[&str] = &[
+    "debug",
+    "labels",
+    "live-restore",
+    "max-concurrent-downloads",
+    "max-concurrent-uploads",
+    "max-download-attempts",
+    "shutdown-timeout",
+    "default-runtime",
+    "runtimes",
+    "authorization-plugins",
+    "features",
+    MIRRORS,
+    INSECURE,
+    "allow-nondistributable-artifacts",
+];
+
+pub fn key_type(key: &str) -> Option<KeyType> {
+    KNOWN_KEYS.iter().find(|(k, _)| *k == key).map(|(_, t)| *t)
+}
+
+/// The closest known key, for "did you mean".
+pub fn suggest_key(key: &str) -> Option<String> {
+    KNOWN_KEYS
+        .iter()
+        .map(|(k, _)| (strsim::jaro_winkler(key, k), *k))
+        .filter(|(score, _)| *score >= 0.88)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.to_string())
+}
+
+/// Checks one key and its value as dockerd would at start-up.
+pub fn validate_entry(key: &str, value: &Value) -> Result<(), DaemonConfigError> {
+    let Some(ty) = key_type(key) else {
+        return Err(DaemonConfigError::UnknownKey {
+            key: key.to_string(),
+            suggestion: suggest_key(key),
+        });
+    };
+    if value.is_null() {
+        return Ok(());
+    }
+    if !ty.accepts(value) {
+        return Err(DaemonConfigError::WrongType {
+            key: key.to_string(),
+            expected: ty.expected(),
+            found: json_type_name(value),
+        });
+    }
+    match key {
+        MIRRORS => {
+            for m in value
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                normalize_mirror(m)?;
+            }
+        }
+        INSECURE => {
+            for m in value
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                parse_insecure(m)?;
+            }
+        }
+        "log-level" => {
+            let level = value.as_str().unwrap_or_default().to_ascii_lowercase();
+            if !["panic", "fatal", "error", "warn", "info", "debug", "trace"]
+                .contains(&level.as_str())
+            {
+                return Err(DaemonConfigError::InvalidValue {
+                    key: key.into(),
+                    reason: format!(
+                        "{level:?} is not one of panic, fatal, error, warn, info, debug, trace"
+                    ),
+                });
+            }
+        }
+        "max-concurrent-downloads" | "max-concurrent-uploads" | "max-download-attempts" | "mtu" => {
+            if value.as_i64().unwrap_or(0) < 0 {
+                return Err(DaemonConfigError::InvalidValue {
+                    key: key.into(),
+                    reason: "must not be negative".into(),
+                });
+            }
+        }
+        "api-cors-header" => {
+            return Err(DaemonConfigError::InvalidValue {
+                key: key.into(),
+                reason: "removed from dockerd; use a reverse proxy for CORS headers".into(),
+            })
+        }
+        _ => {}
+    }
+    if ty == Nested {
+        for (k, v) in value.as_object().into_iter().flatten() {
+            validate_entry(k, v)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every problem dockerd would refuse to start with, in file order.
+pub fn validate(config: &Map<String, Value>) -> Vec<DaemonConfigError> {
+    let mut problems: Vec<DaemonConfigError> = config
+        .iter()
+        .filter_map(|(k, v)| validate_entry(k, v).err())
+        .collect();
+    if config.contains_key("host-gateway-ip") && config.contains_key("host-gateway-ips") {
+        problems.push(DaemonConfigError::InvalidValue {
+            key: "host-gateway-ip".into(),
+            reason: "host-gateway-ip and host-gateway-ips must not both be specified".into(),
+        });
+    }
+    problems
+}
+
+/// Notes that do not stop dockerd but that a user should know.
+pub fn advisories(config: &Map<String, Value>) -> Vec<Warning> {
+    let mut out = Vec::new();
+    if config.contains_key("allow-nondistributable-artifacts") {
+        out.push(
+            "allow-nondistributable-artifacts is deprecated and does nothing since Docker 28"
+                .to_string(),
+        );
+    }
+    out
+}
+
+/// Of the keys whose values differ between two versions of the file, those that need a restart.
+pub fn keys_needing_restart(
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+) -> Vec<String> {
+    changed_keys(before, after)
+        .into_iter()
+        .filter(|k| !LIVE_RELOAD_KEYS.contains(&k.as_str()))
+        .collect()
+}
+
+/// Top-level keys added, removed or changed between two versions, in order of appearance.
+pub fn changed_keys(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for (k, v) in after {
+        if before.get(k) != Some(v) {
+            keys.push(k.clone());
+        }
+    }
+    for k in before.keys() {
+        if !after.contains_key(k) {
+            keys.push(k.clone());
+        }
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirrors_normalised_like_dockerd() {
+        assert_eq!(
+            normalize_mirror("https://m.example.com").unwrap(),
+            "https://m.example.com/"
+        );
+        assert_eq!(
+            normalize_mirror("http://10.0.0.1:5000/").unwrap(),
+            "http://10.0.0.1:5000/"
+        );
+        for bad in [
+            "m.example.com",
+            "ftp://m.example.com",
+            "https://u:p@m.example.com",
+            "https://m.example.com/v2",
+            "https://m.example.com/?a=b",
+            "https://m.example.com/#x",
+            "",
+        ] {
+            assert!(normalize_mirror(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn insecure_entries_like_dockerd() {
+        let host = |s| parse_insecure(s).unwrap().0.canonical();
+        assert_eq!(host("registry.local:5000"), "registry.local:5000");
+        assert_eq!(host("10.1.2.3/8"), "10.0.0.0/8");
+        assert_eq!(host("fd00::1/64"), "fd00::/64");
+        assert_eq!(host("[::1]:5000"), "[::1]:5000");
+        let (entry, warning) = parse_insecure("http://registry.local:5000").unwrap();
+        assert_eq!(entry, InsecureEntry::Host("registry.local:5000".into()));
+        assert!(warning.is_some());
+        for bad in [
+            "ftp://r.local",
+            "10.0.0.0/33",
+            "r_l.local",
+            "r.local:99999",
+            "-r.local",
+            "1.2.3.4/x",
+        ] {
+            assert!(parse_insecure(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn insecure_matching_like_dockerd() {
+        let mut config = Map::new();
+        config.insert(
+            INSECURE.into(),
+            serde_json::json!(["r.local:5000", "10.0.0.0/8"]),
+        );
+        let ins = InsecureRegistries::from_config(&config);
+        let none = |_: &str| Vec::new();
+        assert!(ins.is_insecure("r.local:5000", none));
+        assert!(
+            !ins.is_insecure("r.local", none),
+            "an exact key does not match another port"
+        );
+        assert!(ins.is_insecure("10.2.3.4:443", none));
+        assert!(
+            ins.is_insecure("127.0.0.1:5000", none),
+            "loopback is always insecure"
+        );
+        assert!(ins.is_insecure("[::1]:5000", none));
+        assert!(ins.is_insecure("build.corp", |_| vec!["10.9.9.9".parse().unwrap()]));
+        assert!(!ins.is_insecure("build.corp", |_| vec!["192.168.1.1".parse().unwrap()]));
+    }
+
+    #[test]
+    fn unknown_keys_get_a_suggestion() {
+        let err = validate_entry("registry-mirror", &serde_json::json!([])).unwrap_err();
+        assert_eq!(
+            err,
+            DaemonConfigError::UnknownKey {
+                key: "registry-mirror".into(),
+                suggestion: Some("registry-mirrors".into())
+            }
+        );
+        assert!(validate_entry("registry-mirrors", &serde_json::json!("x")).is_err());
+        assert!(validate_entry(
+            "proxies",
+            &serde_json::json!({"http-proxy": "http://p:3128"})
+        )
+        .is_ok());
+        assert!(validate_entry("proxies", &serde_json::json!({"http-prxy": "x"})).is_err());
+    }
+}

@@ -1,0 +1,5 @@
+//! The on-disk formats regctl reads and edits. Nothing here prints or prompts: functions return
+//! data and typed errors for `commands` to present.
+
+pub mod daemon_config;
+pub mod json_file;

@@ -1,0 +1,16 @@
+//! regctl configures the Docker client side of container registries: daemon.json, config.json,
+//! certs.d, the OS keychain, ECR token logins, and a doctor that explains failing pulls.
+//!
+//! The library holds everything; `main.rs` only parses argv and maps the result to an exit code.
+//! Core modules (`files`) never print and never prompt; `commands` and `output` talk to people.
+
+pub mod cli;
+pub mod commands;
+pub mod context;
+pub mod error;
+pub mod files;
+pub mod hints;
+pub mod output;
+
+pub use context::Context;
+pub use error::Error;
