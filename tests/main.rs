@@ -1,0 +1,7 @@
+//! regctl's one integration-test binary. Every test runs the real `regctl` binary inside a
+//! `TestEnv` whose HOME, DOCKER_CONFIG, XDG dirs, daemon.json and certs.d live in a temp dir.
+//! Real components (registry, gnome-keyring, skopeo, moto, ansible) are started by `support`.
+
+mod support;
+
+mod mirror_cmd;

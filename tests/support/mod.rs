@@ -1,0 +1,221 @@
+//! Test support: the `TestEnv` sandbox and helpers that start real components on loopback.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::SystemTime;
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The regctl binary under test.
+pub fn regctl_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_regctl"))
+}
+
+/// A sandbox: every path regctl would touch points into one temp dir.
+pub struct TestEnv {
+    pub dir: TempDir,
+    pub home: PathBuf,
+    /// DOCKER_CONFIG (holds config.json).
+    pub docker_config: PathBuf,
+    pub daemon_json: PathBuf,
+    pub certs_dir: PathBuf,
+    pub xdg_config: PathBuf,
+    pub xdg_runtime: PathBuf,
+    pub xdg_state: PathBuf,
+    pub xdg_cache: PathBuf,
+    pub xdg_data: PathBuf,
+    /// Extra variables for every command (set_env).
+    pub extra_env: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        let dir = tempfile::Builder::new().prefix("regctl-test-").tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let env = TestEnv {
+            home: root.join("home"),
+            docker_config: root.join("home/.docker"),
+            daemon_json: root.join("etc/docker/daemon.json"),
+            certs_dir: root.join("etc/docker/certs.d"),
+            xdg_config: root.join("home/.config"),
+            xdg_runtime: root.join("run"),
+            xdg_state: root.join("home/.local/state"),
+            xdg_cache: root.join("home/.cache"),
+            xdg_data: root.join("home/.local/share"),
+            extra_env: Vec::new(),
+            dir,
+        };
+        for d in [&env.home, &env.xdg_runtime] {
+            fs::create_dir_all(d).unwrap();
+        }
+        fs::create_dir_all(env.daemon_json.parent().unwrap()).unwrap();
+        env
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.extra_env.push((key.to_string(), value.to_string()));
+    }
+
+    /// A `regctl` command with a clean environment pointing into the sandbox.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(regctl_bin());
+        self.apply_env(cmd.env_clear());
+        cmd
+    }
+
+    /// The same environment on a std Command (for spawning and killing).
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(regctl_bin());
+        cmd.env_clear();
+        for (k, v) in self.env_vars() {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        let p = |p: &Path| p.display().to_string();
+        let mut vars = vec![
+            ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+            ("HOME".into(), p(&self.home)),
+            ("DOCKER_CONFIG".into(), p(&self.docker_config)),
+            ("REGCTL_DAEMON_CONFIG".into(), p(&self.daemon_json)),
+            ("REGCTL_CERTS_DIR".into(), p(&self.certs_dir)),
+            ("XDG_CONFIG_HOME".into(), p(&self.xdg_config)),
+            ("XDG_RUNTIME_DIR".into(), p(&self.xdg_runtime)),
+            ("XDG_STATE_HOME".into(), p(&self.xdg_state)),
+            ("XDG_CACHE_HOME".into(), p(&self.xdg_cache)),
+            ("XDG_DATA_HOME".into(), p(&self.xdg_data)),
+            ("NO_COLOR".into(), "1".into()),
+            ("LANG".into(), "C.UTF-8".into()),
+        ];
+        vars.extend(self.extra_env.iter().cloned());
+        vars
+    }
+
+    fn apply_env(&self, cmd: &mut assert_cmd::Command) {
+        for (k, v) in self.env_vars() {
+            cmd.env(k, v);
+        }
+    }
+
+    /// Runs regctl with these arguments.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd().args(args).output().unwrap())
+    }
+
+    /// Runs regctl with `-o json` and parses the one document it prints.
+    pub fn json(&self, args: &[&str]) -> (Value, i32) {
+        let mut all = args.to_vec();
+        all.extend(["-o", "json"]);
+        let run = self.run(&all);
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+            panic!(
+                "regctl {args:?} did not print one JSON document ({e}):\nstdout: {}\nstderr: {}",
+                run.stdout, run.stderr
+            )
+        });
+        (doc, run.code)
+    }
+
+    pub fn write_daemon(&self, text: &str) {
+        fs::write(&self.daemon_json, text).unwrap();
+    }
+
+    pub fn daemon_bytes(&self) -> Vec<u8> {
+        fs::read(&self.daemon_json).unwrap()
+    }
+
+    pub fn daemon_value(&self) -> Value {
+        serde_json::from_slice(&self.daemon_bytes()).unwrap()
+    }
+
+    pub fn client_config_path(&self) -> PathBuf {
+        self.docker_config.join("config.json")
+    }
+
+    /// Replaces the sandbox paths in text with stable names, for snapshots.
+    pub fn redact(&self, text: &str) -> String {
+        text.replace(&self.dir.path().display().to_string(), "[TMP]")
+    }
+}
+
+/// What a regctl run printed and returned.
+#[derive(Debug)]
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            code: o.status.code().unwrap_or(-1),
+        }
+    }
+}
+
+/// Bytes and timestamps of a file, to prove a command left it alone.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FileState {
+    pub bytes: Option<Vec<u8>>,
+    pub mtime: Option<SystemTime>,
+    pub ino: Option<u64>,
+}
+
+impl FileState {
+    pub fn of(path: &Path) -> FileState {
+        let meta = fs::metadata(path).ok();
+        FileState {
+            bytes: fs::read(path).ok(),
+            mtime: meta.as_ref().and_then(|m| m.modified().ok()),
+            ino: meta.map(|m| m.ino()),
+        }
+    }
+}
+
+/// Sets a file's mtime into the past, so that a rewrite would be visible even within a second.
+pub fn age_file(path: &Path) {
+    let old = SystemTime::now() - std::time::Duration::from_secs(3600);
+    let f = fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(old).unwrap();
+}
+
+/// Whether this process runs as root (tests then drop privileges to see permission errors).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc_geteuid() == 0 }
+}
+
+extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
+
+/// Fails with the install command when a component the test needs is missing: a test never
+/// passes silently without its component.
+pub fn require_tool(tool: &str) -> PathBuf {
+    which(tool).unwrap_or_else(|| {
+        panic!("{tool} is not installed; run scripts/setup (it installs every test dependency)")
+    })
+}
+
+pub fn which(tool: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(tool))
+            .find(|p| p.is_file())
+    })
+}
