@@ -11,6 +11,7 @@ pub mod error;
 pub mod files;
 pub mod hints;
 pub mod output;
+pub mod registry;
 
 pub use context::Context;
 pub use error::Error;

@@ -9,12 +9,19 @@ fn add_twice_changes_once_and_leaves_mtime_alone() {
     let (doc, code) = env.json(&["mirror", "add", "https://mirror.gcr.io"]);
     assert_eq!(code, 0);
     assert_eq!(doc["changed"], true);
-    assert_eq!(doc["mirrors"], serde_json::json!(["https://mirror.gcr.io/"]));
+    assert_eq!(
+        doc["mirrors"],
+        serde_json::json!(["https://mirror.gcr.io/"])
+    );
     age_file(&env.daemon_json);
     let before = FileState::of(&env.daemon_json);
     let (doc, code) = env.json(&["mirror", "add", "https://mirror.gcr.io/"]);
     assert_eq!((code, &doc["changed"]), (0, &serde_json::json!(false)));
-    assert_eq!(FileState::of(&env.daemon_json), before, "a no-op must not rewrite the file");
+    assert_eq!(
+        FileState::of(&env.daemon_json),
+        before,
+        "a no-op must not rewrite the file"
+    );
 }
 
 #[test]
@@ -22,14 +29,23 @@ fn check_reports_without_writing_and_diff_shows_the_change() {
     let env = TestEnv::new();
     env.write_daemon("{\"debug\": true}\n");
     let before = FileState::of(&env.daemon_json);
-    let (doc, code) = env.json(&["mirror", "add", "https://m.example.com", "--check", "--diff"]);
+    let (doc, code) = env.json(&[
+        "mirror",
+        "add",
+        "https://m.example.com",
+        "--check",
+        "--diff",
+    ]);
     assert_eq!(code, 0);
     assert_eq!(doc["changed"], true);
     assert!(doc["msg"].as_str().unwrap().starts_with("would add"));
     let diff = &doc["diff"][0];
     assert_eq!(diff["path"], env.daemon_json.display().to_string());
     assert_eq!(diff["before"], "{\"debug\": true}\n");
-    assert_eq!(diff["after"], "{\"debug\": true,\"registry-mirrors\":[\"https://m.example.com/\"]}\n");
+    assert_eq!(
+        diff["after"],
+        "{\"debug\": true,\"registry-mirrors\":[\"https://m.example.com/\"]}\n"
+    );
     assert_eq!(FileState::of(&env.daemon_json), before);
 }
 
@@ -49,18 +65,35 @@ fn text_diff_snapshot() {
     assert_eq!(run.code, 0);
     insta::assert_snapshot!(
         "mirror_add_diff",
-        format!("stdout:\n{}\nstderr:\n{}", env.redact(&run.stdout), env.redact(&run.stderr))
+        format!(
+            "stdout:\n{}\nstderr:\n{}",
+            env.redact(&run.stdout),
+            env.redact(&run.stderr)
+        )
     );
 }
 
 #[test]
 fn remove_last_mirror_leaves_an_empty_list() {
     let env = TestEnv::new();
-    env.write_daemon("{\"registry-mirrors\": [\"https://a.example.com\", \"https://b.example.com/\"]}");
-    let (doc, _) = env.json(&["mirror", "remove", "https://a.example.com/", "https://b.example.com"]);
+    env.write_daemon(
+        "{\"registry-mirrors\": [\"https://a.example.com\", \"https://b.example.com/\"]}",
+    );
+    let (doc, _) = env.json(&[
+        "mirror",
+        "remove",
+        "https://a.example.com/",
+        "https://b.example.com",
+    ]);
     assert_eq!(doc["changed"], true);
-    assert_eq!(doc["removed"], serde_json::json!(["https://a.example.com", "https://b.example.com/"]));
-    assert_eq!(env.daemon_value()["registry-mirrors"], serde_json::json!([]));
+    assert_eq!(
+        doc["removed"],
+        serde_json::json!(["https://a.example.com", "https://b.example.com/"])
+    );
+    assert_eq!(
+        env.daemon_value()["registry-mirrors"],
+        serde_json::json!([])
+    );
     let (doc, _) = env.json(&["mirror", "remove", "https://a.example.com"]);
     assert_eq!(doc["changed"], false);
 }
@@ -68,7 +101,9 @@ fn remove_last_mirror_leaves_an_empty_list() {
 #[test]
 fn list_prints_one_per_line_and_json() {
     let env = TestEnv::new();
-    env.write_daemon("{\"registry-mirrors\": [\"https://a.example.com/\", \"http://10.0.0.5:5000\"]}");
+    env.write_daemon(
+        "{\"registry-mirrors\": [\"https://a.example.com/\", \"http://10.0.0.5:5000\"]}",
+    );
     let run = env.run(&["mirror", "list"]);
     assert_eq!(run.stdout, "https://a.example.com/\nhttp://10.0.0.5:5000\n");
     let (doc, code) = env.json(&["mirror", "list"]);
@@ -91,7 +126,11 @@ fn invalid_mirrors_are_refused_before_touching_the_file() {
         let before = FileState::of(&env.daemon_json);
         let run = env.run(&["mirror", "add", bad]);
         assert_eq!(run.code, 1, "{bad}");
-        assert!(run.stderr.contains("invalid mirror") && run.stderr.contains(words), "{bad}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("invalid mirror") && run.stderr.contains(words),
+            "{bad}: {}",
+            run.stderr
+        );
         assert_eq!(FileState::of(&env.daemon_json), before);
     }
 }

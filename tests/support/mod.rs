@@ -35,7 +35,10 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub fn new() -> TestEnv {
-        let dir = tempfile::Builder::new().prefix("regctl-test-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("regctl-test-")
+            .tempdir()
+            .unwrap();
         let root = dir.path().to_path_buf();
         let env = TestEnv {
             home: root.join("home"),

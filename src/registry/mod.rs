@@ -1,0 +1,3 @@
+//! Talking about and to registries: name normalisation (one rule for every command).
+
+pub mod names;

@@ -1,0 +1,217 @@
+//! One normalisation of what users type as a registry, used by every command: `host`,
+//! `host:port`, `https://host/v2/`, `docker.io` and its aliases. It gives the address to connect
+//! to, the certs.d folder name, and the config.json credential key, exactly as docker does
+//! (docker/cli `ConvertToHostname`, Docker Hub's `https://index.docker.io/v1/` key).
+
+use crate::files::daemon_config::split_host_port;
+
+/// docker's credential key for Docker Hub.
+pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
+/// Where Docker Hub's registry API lives.
+pub const DOCKER_HUB_HOST: &str = "registry-1.docker.io";
+
+const DOCKER_HUB_ALIASES: &[&str] = &["docker.io", "index.docker.io", "registry-1.docker.io"];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{input:?} is not a registry name: {reason}")]
+pub struct NameError {
+    pub input: String,
+    pub reason: String,
+}
+
+/// A registry as regctl uses it everywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryName {
+    /// What the user typed.
+    pub input: String,
+    /// `host[:port]` to connect to; also the certs.d folder name (port included, as moby).
+    pub host: String,
+    /// The config.json `auths` / `credHelpers` key.
+    pub cred_key: String,
+    /// The scheme when the user typed one.
+    pub scheme: Option<String>,
+    pub is_docker_hub: bool,
+}
+
+impl RegistryName {
+    /// The host without the port (brackets removed from IPv6).
+    pub fn hostname(&self) -> &str {
+        let (h, _) = split_host_port(&self.host);
+        h.trim_start_matches('[').trim_end_matches(']')
+    }
+
+    /// The port, when one was given.
+    pub fn port(&self) -> Option<u16> {
+        split_host_port(&self.host).1.and_then(|p| p.parse().ok())
+    }
+
+    /// The keys docker erases on logout: `[KEY, host, http://host, https://host]`, without repeats.
+    pub fn logout_keys(&self) -> Vec<String> {
+        let host = if self.is_docker_hub {
+            "index.docker.io"
+        } else {
+            &self.host
+        };
+        let mut keys = vec![self.cred_key.clone()];
+        for k in [
+            host.to_string(),
+            format!("http://{host}"),
+            format!("https://{host}"),
+        ] {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        keys
+    }
+}
+
+/// docker/cli `ConvertToHostname`: strip a scheme and anything from the first `/`.
+pub fn convert_to_hostname(s: &str) -> &str {
+    let s = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"))
+        .unwrap_or(s);
+    s.split('/').next().unwrap_or(s)
+}
+
+/// Normalises a registry as typed. Empty means Docker Hub, as for `docker login`.
+pub fn parse(input: &str) -> Result<RegistryName, NameError> {
+    let err = |reason: &str| NameError {
+        input: input.to_string(),
+        reason: reason.to_string(),
+    };
+    if input.contains('\0') {
+        return Err(err("it contains a NUL byte"));
+    }
+    let trimmed = input.trim();
+    if trimmed.is_empty() || trimmed == DOCKER_HUB_KEY {
+        return Ok(docker_hub(input, Some("https")));
+    }
+    let (scheme, rest) = match trimmed.split_once("://") {
+        Some((s, rest)) => {
+            let s = s.to_ascii_lowercase();
+            if s != "http" && s != "https" {
+                return Err(err(&format!("scheme {s:?} is not http or https")));
+            }
+            (Some(s), rest)
+        }
+        None => (None, trimmed),
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() {
+        return Err(err("no host"));
+    }
+    if host.contains('@') {
+        return Err(err(
+            "a username or password does not belong in the registry name",
+        ));
+    }
+    if host == "." || host == ".." || host.contains("..") {
+        return Err(err("not a host name"));
+    }
+    crate::files::daemon_config::validate_host_port(host).map_err(|r| err(&r))?;
+    if let (_, Some(port)) = split_host_port(host) {
+        if port.is_empty() || port.parse::<u16>().is_err() {
+            return Err(err(&format!("invalid port {port:?}")));
+        }
+    }
+    let bare = split_host_port(host).0.to_ascii_lowercase();
+    if DOCKER_HUB_ALIASES.contains(&host.to_ascii_lowercase().as_str())
+        || (DOCKER_HUB_ALIASES.contains(&bare.as_str()) && split_host_port(host).1 == Some("443"))
+    {
+        return Ok(docker_hub(input, scheme.as_deref()));
+    }
+    Ok(RegistryName {
+        input: input.to_string(),
+        host: host.to_string(),
+        cred_key: host.to_string(),
+        scheme,
+        is_docker_hub: false,
+    })
+}
+
+fn docker_hub(input: &str, scheme: Option<&str>) -> RegistryName {
+    RegistryName {
+        input: input.to_string(),
+        host: DOCKER_HUB_HOST.to_string(),
+        cred_key: DOCKER_HUB_KEY.to_string(),
+        scheme: scheme.map(str::to_string),
+        is_docker_hub: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_what_users_type() {
+        let n = parse("https://registry.example.com:5000/v2/").unwrap();
+        assert_eq!(n.host, "registry.example.com:5000");
+        assert_eq!(n.cred_key, "registry.example.com:5000");
+        assert_eq!(n.scheme.as_deref(), Some("https"));
+        assert_eq!(n.port(), Some(5000));
+        assert_eq!(n.hostname(), "registry.example.com");
+
+        for hub in [
+            "",
+            "docker.io",
+            "index.docker.io",
+            "registry-1.docker.io",
+            "https://index.docker.io/v1/",
+            "https://docker.io",
+        ] {
+            let n = parse(hub).unwrap();
+            assert!(n.is_docker_hub, "{hub}");
+            assert_eq!(n.cred_key, DOCKER_HUB_KEY);
+            assert_eq!(n.host, DOCKER_HUB_HOST);
+        }
+        let n = parse("[::1]:5000").unwrap();
+        assert_eq!(n.hostname(), "::1");
+        assert_eq!(parse("localhost:443").unwrap().host, "localhost:443");
+    }
+
+    #[test]
+    fn refuses_names_that_could_escape_a_directory() {
+        for bad in [
+            "..",
+            "../etc",
+            "a\0b",
+            "ftp://host",
+            "host:99999",
+            "host:",
+            "user@host",
+            "bad_host!",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        // A path after the host is dropped, as docker does; it never reaches a file name.
+        assert_eq!(parse("host/../../etc").unwrap().host, "host");
+    }
+
+    #[test]
+    fn logout_keys_match_docker() {
+        assert_eq!(
+            parse("r.example.com").unwrap().logout_keys(),
+            [
+                "r.example.com",
+                "http://r.example.com",
+                "https://r.example.com"
+            ]
+        );
+        assert_eq!(
+            parse("docker.io").unwrap().logout_keys(),
+            [
+                DOCKER_HUB_KEY,
+                "index.docker.io",
+                "http://index.docker.io",
+                "https://index.docker.io"
+            ]
+        );
+        assert_eq!(
+            convert_to_hostname("https://r.example.com:5000/v1/"),
+            "r.example.com:5000"
+        );
+    }
+}
