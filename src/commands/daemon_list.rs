@@ -11,6 +11,9 @@ use crate::files::json_file::{FileKind, JsonFile};
 use crate::hints;
 use crate::output::Outcome;
 
+/// Validates one entry and gives its normal form (and a warning dockerd would log).
+pub type Normalizer = fn(&str) -> std::result::Result<(String, Option<Warning>), DaemonConfigError>;
+
 /// One list key of daemon.json and how its entries are normalised.
 pub struct ListKey {
     /// The key in daemon.json.
@@ -19,7 +22,7 @@ pub struct ListKey {
     pub json_name: &'static str,
     /// One entry, for messages.
     pub noun: &'static str,
-    pub normalize: fn(&str) -> std::result::Result<(String, Option<Warning>), DaemonConfigError>,
+    pub normalize: Normalizer,
 }
 
 pub const MIRRORS: ListKey = ListKey {

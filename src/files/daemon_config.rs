@@ -600,13 +600,13 @@ pub fn validate_entry(key: &str, value: &Value) -> Result<(), DaemonConfigError>
                 });
             }
         }
-        "max-concurrent-downloads" | "max-concurrent-uploads" | "max-download-attempts" | "mtu" => {
-            if value.as_i64().unwrap_or(0) < 0 {
-                return Err(DaemonConfigError::InvalidValue {
-                    key: key.into(),
-                    reason: "must not be negative".into(),
-                });
-            }
+        "max-concurrent-downloads" | "max-concurrent-uploads" | "max-download-attempts" | "mtu"
+            if value.as_i64().unwrap_or(0) < 0 =>
+        {
+            return Err(DaemonConfigError::InvalidValue {
+                key: key.into(),
+                reason: "must not be negative".into(),
+            });
         }
         "api-cors-header" => {
             return Err(DaemonConfigError::InvalidValue {

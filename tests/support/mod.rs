@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod pki;
+pub mod registry;
+
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};

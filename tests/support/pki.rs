@@ -1,0 +1,125 @@
+//! Test certificates made with rcgen: a private CA, server and client leaves signed by it, an
+//! expired leaf, and the self-signed CA:TRUE leaf that `openssl req -x509` produces.
+
+use rcgen::{
+    date_time_ymd, BasicConstraints, CertificateParams, CertifiedIssuer, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
+};
+
+/// A certificate and its private key, PEM encoded.
+#[derive(Debug, Clone)]
+pub struct Pem {
+    pub cert: String,
+    pub key: String,
+    pub der: Vec<u8>,
+}
+
+pub struct TestCa {
+    pub name: String,
+    pub pem: Pem,
+    issuer: CertifiedIssuer<'static, KeyPair>,
+}
+
+/// Validity of a leaf.
+#[derive(Debug, Clone, Copy)]
+pub enum Validity {
+    Current,
+    Expired,
+    NotYetValid,
+}
+
+impl TestCa {
+    pub fn new(name: &str) -> TestCa {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "regctl tests");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        params.not_before = date_time_ymd(2024, 1, 1);
+        params.not_after = date_time_ymd(2099, 1, 1);
+        let key = KeyPair::generate().unwrap();
+        let key_pem = key.serialize_pem();
+        let issuer = CertifiedIssuer::self_signed(params, key).unwrap();
+        TestCa {
+            name: name.to_string(),
+            pem: Pem {
+                cert: issuer.pem(),
+                key: key_pem,
+                der: issuer.der().to_vec(),
+            },
+            issuer,
+        }
+    }
+
+    /// A TLS server certificate for these names (DNS names or IP addresses).
+    pub fn server(&self, sans: &[&str]) -> Pem {
+        self.leaf(sans, ExtendedKeyUsagePurpose::ServerAuth, Validity::Current)
+    }
+
+    pub fn server_with(&self, sans: &[&str], validity: Validity) -> Pem {
+        self.leaf(sans, ExtendedKeyUsagePurpose::ServerAuth, validity)
+    }
+
+    /// A TLS client certificate (for mTLS registries).
+    pub fn client(&self, cn: &str) -> Pem {
+        self.leaf(
+            &[cn],
+            ExtendedKeyUsagePurpose::ClientAuth,
+            Validity::Current,
+        )
+    }
+
+    fn leaf(&self, sans: &[&str], eku: ExtendedKeyUsagePurpose, validity: Validity) -> Pem {
+        let mut params =
+            CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, sans.first().copied().unwrap_or("leaf"));
+        params.extended_key_usages = vec![eku];
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        let (nb, na) = match validity {
+            Validity::Current => (date_time_ymd(2024, 1, 1), date_time_ymd(2099, 1, 1)),
+            Validity::Expired => (date_time_ymd(2020, 1, 1), date_time_ymd(2021, 1, 1)),
+            Validity::NotYetValid => (date_time_ymd(2090, 1, 1), date_time_ymd(2099, 1, 1)),
+        };
+        params.not_before = nb;
+        params.not_after = na;
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        Pem {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+            der: cert.der().to_vec(),
+        }
+    }
+}
+
+/// A self-signed certificate with CA:TRUE that is also the server's certificate, as
+/// `openssl req -x509 -newkey ... -addext subjectAltName=...` makes by default.
+pub fn self_signed_ca_leaf(sans: &[&str]) -> Pem {
+    let mut params =
+        CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    params.distinguished_name.push(
+        DnType::CommonName,
+        sans.first().copied().unwrap_or("self-signed"),
+    );
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.not_before = date_time_ymd(2024, 1, 1);
+    params.not_after = date_time_ymd(2099, 1, 1);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    Pem {
+        cert: cert.pem(),
+        key: key.serialize_pem(),
+        der: cert.der().to_vec(),
+    }
+}
