@@ -4,4 +4,7 @@
 
 mod support;
 
+mod daemon_cmd;
+mod daemon_files;
+mod insecure_cmd;
 mod mirror_cmd;

@@ -1,6 +1,6 @@
 //! `regctl mirror`: idempotent edits of registry-mirrors, --check, --diff, JSON contract.
 
-use crate::support::{age_file, FileState, TestEnv};
+use crate::support::{age_file, assert_refused, FileState, TestEnv};
 
 #[test]
 fn add_twice_changes_once_and_leaves_mtime_alone() {
@@ -123,14 +123,11 @@ fn invalid_mirrors_are_refused_before_touching_the_file() {
         ("m.example.com", "no scheme"),
         ("ftp://m.example.com", "scheme"),
     ] {
-        let before = FileState::of(&env.daemon_json);
-        let run = env.run(&["mirror", "add", bad]);
-        assert_eq!(run.code, 1, "{bad}");
-        assert!(
-            run.stderr.contains("invalid mirror") && run.stderr.contains(words),
-            "{bad}: {}",
-            run.stderr
+        assert_refused(
+            &env,
+            &env.daemon_json,
+            &["mirror", "add", bad],
+            &["invalid mirror", words],
         );
-        assert_eq!(FileState::of(&env.daemon_json), before);
     }
 }

@@ -2,7 +2,9 @@
 //! entries are validated and normalised as dockerd does, compared in normal form, and added or
 //! removed without touching the rest of the file.
 
-use serde_json::{json, Value};
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
 
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -40,11 +42,11 @@ pub const INSECURE: ListKey = ListKey {
 };
 
 impl ListKey {
-    fn current(&self, file: &JsonFile) -> Result<Vec<String>> {
-        daemon_config::string_list(&file.value, self.key)
+    fn current(&self, value: &Map<String, Value>, path: &Path) -> Result<Vec<String>> {
+        daemon_config::string_list(value, self.key)
             .map(Option::unwrap_or_default)
             .map_err(|source| Error::DaemonConfig {
-                path: file.path().to_path_buf(),
+                path: path.to_path_buf(),
                 source,
             })
     }
@@ -77,7 +79,7 @@ pub fn add(list: &ListKey, values: &[String], ctx: &Context) -> Result<Outcome> 
     }
     let path = ctx.daemon_config();
     let mut file = JsonFile::edit(path, FileKind::DAEMON_JSON, ctx.check)?;
-    let mut items = list.current(&file)?;
+    let mut items = list.current(&file.value, path)?;
     let present: Vec<String> = items.iter().map(|i| list.normal(i)).collect();
     let added: Vec<String> = wanted
         .into_iter()
@@ -118,7 +120,7 @@ pub fn remove(list: &ListKey, values: &[String], ctx: &Context) -> Result<Outcom
     let targets: Vec<String> = values.iter().map(|v| list.normal(v)).collect();
     let path = ctx.daemon_config();
     let mut file = JsonFile::edit(path, FileKind::DAEMON_JSON, ctx.check)?;
-    let items = list.current(&file)?;
+    let items = list.current(&file.value, path)?;
     let (removed, kept): (Vec<String>, Vec<String>) = items
         .into_iter()
         .partition(|i| targets.contains(&list.normal(i)) || values.contains(i));
@@ -152,7 +154,7 @@ pub fn remove(list: &ListKey, values: &[String], ctx: &Context) -> Result<Outcom
 pub fn show(list: &ListKey, ctx: &Context) -> Result<Outcome> {
     let path = ctx.daemon_config();
     let file = JsonFile::read(path, FileKind::DAEMON_JSON)?;
-    let items = list.current(&file)?;
+    let items = list.current(&file.value, path)?;
     let mut outcome = Outcome::new(format!(
         "{} in {}",
         plural(items.len(), list.noun),

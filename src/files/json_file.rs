@@ -140,12 +140,9 @@ impl Style {
         }
     }
 
-    /// Renders a value in this layout.
-    pub fn render(&self, value: &Value) -> Vec<u8> {
+    /// Renders a value in this layout (without the byte order mark, which `save` adds).
+    pub fn render(&self, value: &Value) -> String {
         let mut out = Vec::new();
-        if self.bom {
-            out.extend_from_slice(UTF8_BOM);
-        }
         let body = match self.indent {
             Indent::Compact => serde_json::to_vec(value).expect("a JSON value serializes"),
             Indent::Tabs => pretty(value, b"\t"),
@@ -155,17 +152,11 @@ impl Style {
         if self.trailing_newline {
             out.push(b'\n');
         }
+        let text = String::from_utf8(out).expect("serde_json writes UTF-8");
         if self.crlf {
-            let mut crlf = Vec::with_capacity(out.len() + out.len() / 16);
-            for b in out {
-                if b == b'\n' {
-                    crlf.push(b'\r');
-                }
-                crlf.push(b);
-            }
-            crlf
+            text.replace('\n', "\r\n")
         } else {
-            out
+            text
         }
     }
 }
@@ -369,7 +360,8 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// The file as it was when it was read.
 #[derive(Debug, Clone)]
 struct Original {
-    bytes: Vec<u8>,
+    /// The text without its byte order mark (the style records whether there was one).
+    text: String,
     value: Map<String, Value>,
     mode: u32,
     uid: u32,
@@ -392,6 +384,24 @@ pub struct JsonFile {
     _lock: Option<DirLock>,
 }
 
+/// A JSON object file as read, for commands that only look.
+#[derive(Debug)]
+pub struct JsonSnapshot {
+    path: PathBuf,
+    exists: bool,
+    pub value: Map<String, Value>,
+}
+
+impl JsonSnapshot {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn exists(&self) -> bool {
+        self.exists
+    }
+}
+
 /// What `save` did (or, in check mode, would do).
 #[derive(Debug, Clone)]
 pub struct Saved {
@@ -403,18 +413,22 @@ pub struct Saved {
 }
 
 impl JsonFile {
-    /// Opens a file to read it. A missing file is an empty object.
-    pub fn read(path: &Path, kind: FileKind) -> Result<JsonFile, FileError> {
-        Self::open(path, kind, false)
+    /// Reads a file without the intent to write it (no lock, no copy of the document).
+    /// A missing file is an empty object.
+    pub fn read(path: &Path, kind: FileKind) -> Result<JsonSnapshot, FileError> {
+        let target = resolve_target(path)?;
+        let original = read_original(path, &target, &kind)?;
+        Ok(JsonSnapshot {
+            path: path.to_path_buf(),
+            exists: original.is_some(),
+            value: original.map(|(o, _)| o.value).unwrap_or_default(),
+        })
     }
 
     /// Opens a file to edit it: takes the directory lock (creating the directory if needed) unless
     /// `check` is set, in which case nothing on disk is touched.
     pub fn edit(path: &Path, kind: FileKind, check: bool) -> Result<JsonFile, FileError> {
-        Self::open(path, kind, !check)
-    }
-
-    fn open(path: &Path, kind: FileKind, lock: bool) -> Result<JsonFile, FileError> {
+        let lock = !check;
         let target = resolve_target(path)?;
         let dir = parent_dir(&target);
         let lock = if lock {
@@ -475,33 +489,19 @@ impl JsonFile {
 
     /// The text the file would have with the current value: the original bytes with only the
     /// changed top-level members rewritten, or (for a new file) the whole value in the file's style.
-    pub fn render(&self) -> Vec<u8> {
-        if let Some(o) = &self.original {
-            let body = strip_bom(&o.bytes);
-            if let Ok(text) = std::str::from_utf8(body) {
-                if let Some(spliced) = splice(text, &o.value, &self.value, &self.style) {
-                    let mut out = Vec::with_capacity(spliced.len() + 3);
-                    if self.style.bom {
-                        out.extend_from_slice(UTF8_BOM);
-                    }
-                    out.extend_from_slice(spliced.as_bytes());
-                    return out;
-                }
-            }
-        }
-        self.style.render(&Value::Object(self.value.clone()))
+    pub fn render(&self) -> String {
+        self.original
+            .as_ref()
+            .and_then(|o| splice(&o.text, &o.value, &self.value, &self.style))
+            .unwrap_or_else(|| self.style.render(&Value::Object(self.value.clone())))
     }
 
     /// Writes the edited value when it differs from what was read; in check mode only reports.
-    pub fn save(self, check: bool) -> Result<Saved, FileError> {
+    pub fn save(mut self, check: bool) -> Result<Saved, FileError> {
         let before_value = self.original.as_ref().map(|o| &o.value);
         let changed = before_value != Some(&self.value);
-        let before = self
-            .original
-            .as_ref()
-            .map(|o| String::from_utf8_lossy(strip_bom(&o.bytes)).into_owned())
-            .unwrap_or_default();
         if !changed {
+            let before = self.original.take().map(|o| o.text).unwrap_or_default();
             return Ok(Saved {
                 path: self.path,
                 changed: false,
@@ -509,9 +509,13 @@ impl JsonFile {
                 before,
             });
         }
-        let bytes = self.render();
-        let after = String::from_utf8_lossy(strip_bom(&bytes)).into_owned();
+        let after = self.render();
         if !check {
+            let mut bytes = Vec::with_capacity(after.len() + UTF8_BOM.len());
+            if self.style.bom {
+                bytes.extend_from_slice(UTF8_BOM);
+            }
+            bytes.extend_from_slice(after.as_bytes());
             let (mode, owner) = match &self.original {
                 Some(o) => (o.mode & 0o7777, Some((o.uid, o.gid))),
                 None => (self.kind.new_mode, None),
@@ -524,7 +528,7 @@ impl JsonFile {
         Ok(Saved {
             path: self.path,
             changed: true,
-            before,
+            before: self.original.take().map(|o| o.text).unwrap_or_default(),
             after,
         })
     }
@@ -591,11 +595,16 @@ fn read_original(
             path: path.to_path_buf(),
         });
     }
-    let bytes = fs::read(target).map_err(read_err)?;
+    let mut bytes = fs::read(target).map_err(read_err)?;
     let (value, style) = parse_document(path, &bytes, kind)?;
+    if style.bom {
+        bytes.drain(..UTF8_BOM.len());
+    }
+    // parse_document checked that the bytes are UTF-8.
+    let text = String::from_utf8(bytes).expect("validated as UTF-8");
     Ok(Some((
         Original {
-            bytes,
+            text,
             value,
             mode: meta.permissions().mode(),
             uid: meta.uid(),
@@ -778,10 +787,7 @@ mod tests {
         ] {
             let (map, style) =
                 parse_document(Path::new("f"), text.as_bytes(), &FileKind::DAEMON_JSON).unwrap();
-            assert_eq!(
-                String::from_utf8(style.render(&Value::Object(map))).unwrap(),
-                text
-            );
+            assert_eq!(style.render(&Value::Object(map)), text);
         }
     }
 

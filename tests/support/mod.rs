@@ -192,6 +192,41 @@ impl FileState {
     }
 }
 
+/// Runs a command that must be refused: exit 1, an `error:` message containing every one of
+/// `words`, the same failure as one JSON document with `-o json`, and `file` byte-for-byte (and
+/// mtime and inode) as it was.
+pub fn assert_refused(env: &TestEnv, file: &Path, args: &[&str], words: &[&str]) -> Run {
+    let before = FileState::of(file);
+    let run = env.run(args);
+    assert_eq!(run.code, 1, "{args:?} should fail: {}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: "),
+        "{args:?}: {}",
+        run.stderr
+    );
+    for w in words {
+        assert!(
+            run.stderr.contains(w),
+            "{args:?}: expected {w:?} in: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        FileState::of(file),
+        before,
+        "{args:?} changed {}",
+        file.display()
+    );
+    let (doc, code) = env.json(args);
+    assert_eq!(code, 1);
+    assert_eq!(
+        (&doc["failed"], &doc["changed"]),
+        (&Value::Bool(true), &Value::Bool(false))
+    );
+    assert_eq!(FileState::of(file), before);
+    run
+}
+
 /// Sets a file's mtime into the past, so that a rewrite would be visible even within a second.
 pub fn age_file(path: &Path) {
     let old = SystemTime::now() - std::time::Duration::from_secs(3600);
