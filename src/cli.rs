@@ -106,6 +106,14 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Diagnose registries end to end and print the command that fixes each problem
+    #[command(after_help = "Examples:
+  regctl doctor                          every registry named in config.json and daemon.json
+  regctl doctor registry.example.com:5000 --timeout 5
+  regctl doctor --explain 'x509: certificate signed by unknown authority'
+  regctl doctor docker.io -o json | jq '.registries[].checks[] | select(.status == \"fail\")'")]
+    Doctor(DoctorArgs),
+
     /// Registry mirrors for Docker Hub pulls (daemon.json registry-mirrors)
     #[command(subcommand)]
     Mirror(MirrorCommand),
@@ -213,4 +221,20 @@ pub enum DaemonCommand {
         #[arg(long, value_name = "FILE")]
         pidfile: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Registries as you would type them (host, host:port, URL, docker.io); default: every
+    /// registry named in config.json and daemon.json
+    #[arg(value_name = "REGISTRY")]
+    pub registries: Vec<String>,
+
+    /// Seconds each network phase (DNS, TCP, TLS handshake, HTTP) may take
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+
+    /// Explain a pasted docker/containerd error (offline): likely causes, checks and fixes
+    #[arg(long, value_name = "ERROR TEXT", conflicts_with = "registries")]
+    pub explain: Option<String>,
 }

@@ -14,6 +14,12 @@ pub struct Environment {
     pub docker_host: Option<String>,
     pub euid: u32,
     pub no_color: bool,
+    /// The shell's HTTP(S)_PROXY / NO_PROXY, as Go reads them.
+    pub proxy: crate::doctor::proxy::ProxyEnv,
+    /// The directories of PATH, where docker looks for credential helpers.
+    pub path_dirs: Vec<PathBuf>,
+    /// REGCTL_DOCKER_SERVICE_DIR: where docker.service drop-ins live (for dockerd's proxy).
+    pub docker_service_dir: Option<PathBuf>,
 }
 
 impl Environment {
@@ -33,6 +39,11 @@ impl Environment {
             // SAFETY: geteuid has no preconditions and cannot fail.
             euid: unsafe { libc::geteuid() },
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            proxy: crate::doctor::proxy::ProxyEnv::from_lookup(|k| std::env::var(k).ok()),
+            path_dirs: std::env::var_os("PATH")
+                .map(|p| std::env::split_paths(&p).collect())
+                .unwrap_or_default(),
+            docker_service_dir: path("REGCTL_DOCKER_SERVICE_DIR"),
         }
     }
 
@@ -84,6 +95,8 @@ pub struct Paths {
     pub state_dir: PathBuf,
     /// regctl's cache (ECR tokens).
     pub cache_dir: PathBuf,
+    /// docker.service drop-in directories, where dockerd's proxy environment is set.
+    pub docker_service_dropins: Vec<PathBuf>,
     pub rootless: bool,
 }
 
@@ -123,6 +136,14 @@ impl Paths {
                 .clone()
                 .unwrap_or_else(|| env.home().join(".cache"))
                 .join("regctl"),
+            docker_service_dropins: match &env.docker_service_dir {
+                Some(dir) => vec![dir.clone()],
+                None if rootless => vec![env.config_home().join("systemd/user/docker.service.d")],
+                None => vec![
+                    PathBuf::from("/etc/systemd/system/docker.service.d"),
+                    PathBuf::from("/run/systemd/system/docker.service.d"),
+                ],
+            },
             rootless,
         }
     }
@@ -142,6 +163,8 @@ pub struct Context {
     pub diff: bool,
     /// Prompts are allowed (a terminal on stdin and no --non-interactive).
     pub interactive: bool,
+    /// The environment as read at start-up (proxies, PATH).
+    pub env: Environment,
     /// The command line as run, for hints that repeat it.
     pub argv: Vec<String>,
 }

@@ -49,6 +49,12 @@ pub enum Error {
         detail: String,
     },
 
+    #[error(transparent)]
+    Name(#[from] crate::registry::names::NameError),
+
+    #[error("--timeout must be a number of seconds above 0 and at most 3600, not {0}")]
+    InvalidTimeout(f64),
+
     #[error("cannot read the dockerd pidfile {path}: {source}")]
     Pidfile {
         path: PathBuf,

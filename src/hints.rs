@@ -94,3 +94,15 @@ pub fn dockerd_not_running(rootless: bool) -> String {
         "start it: sudo systemctl start docker (or pass --pidfile FILE)".to_string()
     }
 }
+
+/// A credential helper named in config.json that is not on PATH.
+pub fn install_credential_helper(helper: &str) -> String {
+    match helper {
+        "regctl" => "put docker-credential-regctl on PATH: sudo ln -s \"$(command -v regctl | xargs dirname)/docker-credential-regctl\" /usr/local/bin/".to_string(),
+        "secretservice" | "pass" => format!(
+            "install it: sudo apt-get install golang-docker-credential-helpers (provides docker-credential-{helper})"
+        ),
+        "ecr-login" => "install it: sudo apt-get install amazon-ecr-credential-helper, or log in with regctl login (ECR tokens built in)".to_string(),
+        _ => format!("install docker-credential-{helper}, or store the credentials elsewhere: regctl creds migrate --to keychain"),
+    }
+}

@@ -96,6 +96,14 @@ impl Outcome {
         self
     }
 
+    pub fn info_if(self, condition: bool, note: impl Into<String>) -> Outcome {
+        if condition {
+            self.info(note)
+        } else {
+            self
+        }
+    }
+
     pub fn warn(mut self, note: impl Into<String>) -> Outcome {
         self.notes.push(Note::Warning(note.into()));
         self

@@ -6,5 +6,6 @@ mod support;
 
 mod daemon_cmd;
 mod daemon_files;
+mod doctor_cmd;
 mod insecure_cmd;
 mod mirror_cmd;

@@ -13,6 +13,7 @@ use crate::output::{Format, Outcome, Printer};
 
 pub mod daemon;
 pub mod daemon_list;
+pub mod doctor;
 pub mod insecure;
 pub mod mirror;
 
@@ -33,13 +34,14 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     let g = &cli.global;
     let format = if g.json { Format::Json } else { g.output };
     let printer = Printer::new(format, g.color, env.no_color, g.quiet, g.verbose, g.diff);
+    let env_for_paths = env.clone();
     let paths = Paths::resolve(
         &PathFlags {
             config_dir: g.config_dir.clone(),
             daemon_config: g.daemon_config.clone(),
             certs_dir: g.certs_dir.clone(),
         },
-        &env,
+        &env_for_paths,
     );
     printer.verbose(&format!(
         "daemon config: {}; client config: {}; certs: {}{}",
@@ -57,6 +59,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         check: g.check,
         diff: g.diff,
         interactive: !g.non_interactive && std::io::stdin().is_terminal(),
+        env,
         argv: argv
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
@@ -90,6 +93,7 @@ fn run(command: Command, ctx: &Context) -> Result<Outcome> {
             InsecureCommand::Remove { entries } => insecure::remove::run(&entries, ctx),
             InsecureCommand::List => insecure::list::run(ctx),
         },
+        Command::Doctor(args) => doctor::run(&args, ctx),
         Command::Daemon(d) => match d {
             DaemonCommand::Show => daemon::show::run(ctx),
             DaemonCommand::Get { key } => daemon::get::run(&key, ctx),

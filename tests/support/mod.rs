@@ -101,6 +101,10 @@ impl TestEnv {
             ("XDG_STATE_HOME".into(), p(&self.xdg_state)),
             ("XDG_CACHE_HOME".into(), p(&self.xdg_cache)),
             ("XDG_DATA_HOME".into(), p(&self.xdg_data)),
+            (
+                "REGCTL_DOCKER_SERVICE_DIR".into(),
+                p(&self.dir.path().join("etc/systemd/docker.service.d")),
+            ),
             ("NO_COLOR".into(), "1".into()),
             ("LANG".into(), "C.UTF-8".into()),
         ];

@@ -1,0 +1,110 @@
+//! Phase 1: local configuration that breaks pulls before any packet is sent: a daemon.json
+//! dockerd refuses, a config.json docker cannot read, a credential helper missing from PATH.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::{ids, Check, Inputs};
+use crate::files::daemon_config;
+use crate::files::json_file::{FileKind, JsonFile};
+use crate::hints;
+use crate::registry::names::RegistryName;
+
+/// The local checks; with a registry, also the credential helper docker would run for it.
+pub fn check(name: Option<&RegistryName>, inputs: &Inputs) -> Vec<Check> {
+    let mut checks = vec![daemon_json(inputs)];
+    match JsonFile::read(&inputs.client_config, FileKind::CLIENT_CONFIG) {
+        Ok(file) => {
+            checks.push(Check::ok(
+                ids::CONFIG_CLIENT_JSON_OK,
+                format!("{} parses", inputs.client_config.display()),
+            ));
+            if let Some(name) = name {
+                checks.extend(helper(name, &file.value, inputs));
+            }
+        }
+        Err(e) => checks.push(
+            Check::fail(
+                ids::CONFIG_CLIENT_JSON_INVALID,
+                format!("docker cannot read its config: {e}"),
+            )
+            .fix(hints::fix_json(&inputs.client_config)),
+        ),
+    }
+    checks
+}
+
+fn daemon_json(inputs: &Inputs) -> Check {
+    let path = &inputs.daemon_config;
+    match JsonFile::read(path, FileKind::DAEMON_JSON) {
+        Ok(file) => {
+            let problems = daemon_config::validate(&file.value);
+            if problems.is_empty() {
+                Check::ok(
+                    ids::CONFIG_DAEMON_JSON_OK,
+                    format!("{} is valid", path.display()),
+                )
+            } else {
+                let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                Check::fail(
+                    ids::CONFIG_DAEMON_JSON_INVALID,
+                    format!("dockerd refuses {}: {}", path.display(), list.join("; ")),
+                )
+                .fix(format!(
+                    "see every problem with: regctl daemon validate --daemon-config {}",
+                    hints::shell_quote(&path.display().to_string())
+                ))
+            }
+        }
+        Err(e) => Check::fail(
+            ids::CONFIG_DAEMON_JSON_INVALID,
+            format!("dockerd cannot start with this file: {e}"),
+        )
+        .fix(hints::fix_json(path)),
+    }
+}
+
+/// The credential helper docker would run for this registry: credHelpers[KEY] > credsStore.
+fn helper(
+    name: &RegistryName,
+    config: &serde_json::Map<String, Value>,
+    inputs: &Inputs,
+) -> Option<Check> {
+    let by_host = config
+        .get("credHelpers")
+        .and_then(Value::as_object)
+        .and_then(|h| h.get(&name.cred_key))
+        .and_then(Value::as_str)
+        .map(|h| (h.to_string(), "credHelpers"));
+    let (helper, source) = by_host.or_else(|| {
+        config
+            .get("credsStore")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|h| (h.to_string(), "credsStore"))
+    })?;
+    let program = format!("docker-credential-{helper}");
+    match find_on_path(&program, &inputs.path_dirs) {
+        Some(path) => Some(Check::ok(
+            ids::CREDS_HELPER_OK,
+            format!("{source} names {helper}: {} is on PATH", path.display()),
+        )),
+        None => Some(
+            Check::fail(
+                ids::CREDS_HELPER_MISSING,
+                format!(
+                    "{source} names {helper:?} but {program} is not on PATH; docker reports \"error getting credentials - err: exec: \\\"{program}\\\": executable file not found in $PATH\""
+                ),
+            )
+            .fix(hints::install_credential_helper(&helper)),
+        ),
+    }
+}
+
+pub fn find_on_path(program: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    dirs.iter().map(|d| d.join(program)).find(|p| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}

@@ -1,0 +1,134 @@
+//! Phases 2, 4 and 5: the name as docker normalises it, DNS (A and AAAA, with a timeout: the
+//! system resolver has none of its own), and a TCP connect to each address.
+
+use std::io;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::{ids, Check};
+use crate::registry::names::RegistryName;
+
+/// The registry's port: the one given, else 443 (dockerd tries HTTPS first).
+pub fn port_of(name: &RegistryName) -> u16 {
+    name.port().unwrap_or(443)
+}
+
+pub fn name_check(name: &RegistryName) -> Check {
+    let mut msg = format!("{} is reached at {}", name.input, name.host);
+    if name.is_docker_hub {
+        msg.push_str(" (Docker Hub)");
+    }
+    msg.push_str(&format!(
+        "; credentials are stored under {:?}",
+        name.cred_key
+    ));
+    Check::ok(ids::NAME_NORMALIZED, msg)
+}
+
+/// Resolves the registry's host with a deadline.
+pub fn resolve(name: &RegistryName, timeout: Duration) -> (Vec<SocketAddr>, Vec<Check>) {
+    let host = name.hostname().to_string();
+    let port = port_of(name);
+    let (tx, rx) = mpsc::channel();
+    let query = host.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send((query.as_str(), port).to_socket_addrs().map(Vec::from_iter));
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(addrs)) if !addrs.is_empty() => {
+            let list: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
+            let check = Check::ok(
+                ids::DNS_RESOLVED,
+                format!("{host} resolves to {}", list.join(", ")),
+            );
+            (addrs, vec![check])
+        }
+        Ok(result) => {
+            let detail = match result {
+                Err(e) => format!(" ({e})"),
+                Ok(_) => " (no addresses)".to_string(),
+            };
+            let check = Check::fail(
+                ids::DNS_NO_SUCH_HOST,
+                format!("lookup {host}: no such host{detail}; docker reports \"dial tcp: lookup {host}: no such host\""),
+            )
+            .fix(format!(
+                "check the spelling of {host}; for a registry without DNS, add it to /etc/hosts: echo 'IP {host}' | sudo tee -a /etc/hosts"
+            ));
+            (Vec::new(), vec![check])
+        }
+        Err(_) => {
+            let check = Check::fail(
+                ids::DNS_TIMEOUT,
+                format!(
+                    "lookup {host} gave no answer within {} s",
+                    timeout.as_secs_f32()
+                ),
+            )
+            .fix(
+                "check the resolvers in /etc/resolv.conf (resolvectl status) and that they answer",
+            );
+            (Vec::new(), vec![check])
+        }
+    }
+}
+
+/// Connects to each address in turn until one accepts.
+pub fn connect(
+    name: &RegistryName,
+    addrs: &[SocketAddr],
+    timeout: Duration,
+) -> (Option<SocketAddr>, Vec<Check>) {
+    let mut failures: Vec<(SocketAddr, io::Error)> = Vec::new();
+    for addr in addrs {
+        match TcpStream::connect_timeout(addr, timeout) {
+            Ok(_) => {
+                let check = Check::ok(ids::TCP_CONNECTED, format!("connected to {addr}"));
+                return (Some(*addr), vec![check]);
+            }
+            Err(e) => failures.push((*addr, e)),
+        }
+    }
+    let port = port_of(name);
+    let all_refused = failures
+        .iter()
+        .all(|(_, e)| e.kind() == io::ErrorKind::ConnectionRefused);
+    let all_timeout = failures.iter().all(|(_, e)| {
+        matches!(
+            e.kind(),
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+        )
+    });
+    let tried: Vec<String> = failures.iter().map(|(a, e)| format!("{a}: {e}")).collect();
+    let check = if all_refused {
+        Check::fail(
+            ids::TCP_REFUSED,
+            format!("connection refused on port {port} ({})", tried.join("; ")),
+        )
+        .fix(format!(
+            "nothing listens on {}:{port}: start the registry, or give the port it listens on (regctl doctor {}:PORT)",
+            name.hostname(),
+            name.hostname()
+        ))
+    } else if all_timeout {
+        Check::fail(
+            ids::TCP_TIMEOUT,
+            format!(
+                "no answer on port {port} within {} s ({}); docker reports \"dial tcp ...: i/o timeout\"",
+                timeout.as_secs_f32(),
+                tried.join("; ")
+            ),
+        )
+        .fix(format!(
+            "a firewall drops the traffic or the host is down; test from this host: nc -vz {} {port}",
+            name.hostname()
+        ))
+    } else {
+        Check::fail(
+            ids::TCP_ERROR,
+            format!("cannot connect: {}", tried.join("; ")),
+        )
+    };
+    (None, vec![check])
+}
