@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCompleter;
 
 use crate::output::{ColorChoice, Format};
 
@@ -125,6 +126,34 @@ pub enum Command {
     /// Read, edit, validate and reload dockerd's daemon.json
     #[command(subcommand)]
     Daemon(DaemonCommand),
+
+    /// Print the shell code that completes regctl commands and registry names
+    #[command(after_help = "Examples:
+  source <(regctl completions bash)                 # in ~/.bashrc
+  regctl completions zsh > \"${fpath[1]}/_regctl\"
+  regctl completions fish > ~/.config/fish/completions/regctl.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+
+    /// Write man pages (regctl.1 and one per subcommand) into a directory
+    #[command(after_help = "Examples:
+  sudo regctl man /usr/local/share/man/man1
+  regctl man ./man && man -l man/regctl.1")]
+    Man {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,7 +256,7 @@ pub enum DaemonCommand {
 pub struct DoctorArgs {
     /// Registries as you would type them (host, host:port, URL, docker.io); default: every
     /// registry named in config.json and daemon.json
-    #[arg(value_name = "REGISTRY")]
+    #[arg(value_name = "REGISTRY", add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
     pub registries: Vec<String>,
 
     /// Seconds each network phase (DNS, TCP, TLS handshake, HTTP) may take

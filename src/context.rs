@@ -82,6 +82,23 @@ pub struct PathFlags {
     pub certs_dir: Option<PathBuf>,
 }
 
+impl PathFlags {
+    /// The environment variables behind the path flags (the same names `cli.rs` gives clap),
+    /// for code that runs without a parsed command line (shell completion).
+    pub fn from_env() -> PathFlags {
+        let path = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        PathFlags {
+            config_dir: path("DOCKER_CONFIG"),
+            daemon_config: path("REGCTL_DAEMON_CONFIG"),
+            certs_dir: path("REGCTL_CERTS_DIR"),
+        }
+    }
+}
+
 /// Where every file regctl touches lives.
 #[derive(Debug, Clone)]
 pub struct Paths {

@@ -4,21 +4,29 @@
 use std::ffi::OsString;
 use std::io::IsTerminal;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command, DaemonCommand, InsecureCommand, MirrorCommand};
 use crate::context::{Context, Environment, PathFlags, Paths};
 use crate::error::{exit, Result};
 use crate::output::{Format, Outcome, Printer};
 
+pub mod completions;
 pub mod daemon;
 pub mod daemon_list;
 pub mod doctor;
 pub mod insecure;
+pub mod man;
 pub mod mirror;
 
 /// Runs regctl with these arguments and returns the exit code.
 pub fn main(argv: Vec<OsString>) -> i32 {
+    // The shell's completion callback (COMPLETE=bash regctl -- ...) answers and exits here.
+    clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(completions::COMPLETE_VAR)
+        .bin("regctl")
+        .completer("regctl")
+        .complete();
     let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {
@@ -94,6 +102,8 @@ fn run(command: Command, ctx: &Context) -> Result<Outcome> {
             InsecureCommand::List => insecure::list::run(ctx),
         },
         Command::Doctor(args) => doctor::run(&args, ctx),
+        Command::Completions { shell } => completions::run(shell, ctx),
+        Command::Man { dir } => man::run(&dir, ctx),
         Command::Daemon(d) => match d {
             DaemonCommand::Show => daemon::show::run(ctx),
             DaemonCommand::Get { key } => daemon::get::run(&key, ctx),
