@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use super::netns::NetnsHost;
 use super::pki::Pem;
 use super::require_tool;
 
@@ -53,29 +54,46 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Waits until something accepts connections on the port.
+/// Waits until something accepts connections on 127.0.0.1:port.
 pub fn wait_for_port(port: u16, what: &str) {
+    wait_for_addr("127.0.0.1", port, what)
+}
+
+/// Waits until something accepts connections on ip:port.
+pub fn wait_for_addr(ip: &str, port: u16, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if TcpStream::connect((ip, port)).is_ok() {
             return;
         }
         std::thread::sleep(Duration::from_millis(25));
     }
-    panic!("{what} did not listen on 127.0.0.1:{port} within 20 s");
+    panic!("{what} did not listen on {ip}:{port} within 20 s");
 }
 
 impl Registry {
     pub fn start(opts: RegistryOptions) -> Registry {
+        Self::start_on(opts, None)
+    }
+
+    /// The registry on a test host in its own network namespace, at a non-loopback address.
+    pub fn start_in(opts: RegistryOptions, host: &NetnsHost) -> Registry {
+        Self::start_on(opts, Some(host))
+    }
+
+    fn start_on(opts: RegistryOptions, netns: Option<&NetnsHost>) -> Registry {
         let bin = require_tool("docker-registry");
         let dir = tempfile::Builder::new()
             .prefix("regctl-registry-")
             .tempdir()
             .unwrap();
         let d = dir.path();
+        let listen_ip = netns
+            .map(|h| h.ip.clone())
+            .unwrap_or_else(|| "127.0.0.1".to_string());
         let port = free_port();
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: regctl-test-secret\n",
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {listen_ip}:{port}\n  secret: regctl-test-secret\n",
             d.join("data").display()
         );
         if let Some(tls) = &opts.tls {
@@ -126,7 +144,11 @@ impl Registry {
         }
         fs::write(d.join("config.yml"), &config).unwrap();
         let log = fs::File::create(d.join("registry.log")).unwrap();
-        let child = Command::new(bin)
+        let mut cmd = match netns {
+            Some(h) => h.command(&bin.display().to_string()),
+            None => Command::new(bin),
+        };
+        let child = cmd
             .arg("serve")
             .arg(d.join("config.yml"))
             .stdin(Stdio::null())
@@ -134,10 +156,10 @@ impl Registry {
             .stderr(log)
             .spawn()
             .unwrap();
-        wait_for_port(port, "docker-registry");
+        wait_for_addr(&listen_ip, port, "docker-registry");
         Registry {
             port,
-            host: format!("127.0.0.1:{port}"),
+            host: format!("{listen_ip}:{port}"),
             dir,
             tls: opts.tls.is_some(),
             child,
