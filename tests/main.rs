@@ -7,6 +7,7 @@ mod support;
 mod daemon_cmd;
 mod daemon_files;
 mod docs_generated;
+mod examples;
 mod doctor_cmd;
 mod insecure_cmd;
 mod mirror_cmd;
