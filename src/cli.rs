@@ -66,6 +66,17 @@ pub struct GlobalArgs {
     )]
     pub certs_dir: Option<PathBuf>,
 
+    /// podman/skopeo's certificate directory, written by `trust-ca --containers`
+    /// [default: /etc/containers/certs.d]
+    #[arg(
+        long,
+        global = true,
+        env = "REGCTL_CONTAINERS_CERTS_DIR",
+        value_name = "DIR",
+        help_heading = "Paths"
+    )]
+    pub containers_certs_dir: Option<PathBuf>,
+
     /// Report what would change; write nothing
     #[arg(long, global = true, help_heading = "Output")]
     pub check: bool,
@@ -144,6 +155,93 @@ pub enum Command {
     Man {
         #[arg(value_name = "DIR")]
         dir: PathBuf,
+    },
+
+    /// Trust a registry's CA (and client certificate) in certs.d: the fix for "x509: certificate
+    /// signed by unknown authority"
+    #[command(
+        override_usage = "regctl trust-ca [OPTIONS] <REGISTRY> <CA_FILE | --from-server [--fingerprint SHA256]>
+       regctl trust-ca [OPTIONS] <REGISTRY> [CA_FILE] --client-cert FILE --client-key FILE
+       regctl trust-ca [OPTIONS] <REGISTRY> --remove",
+        after_help = "Examples:
+  regctl trust-ca registry.example.com:5000 ca.pem
+  regctl trust-ca registry.example.com --from-server --fingerprint 3F:A1:...:9C
+  regctl trust-ca registry.example.com ca.pem --client-cert me.cert --client-key me.key --containers
+  regctl trust-ca registry.example.com:5000 --remove --check"
+    )]
+    TrustCa(TrustCaArgs),
+
+    /// Registry certificates in certs.d
+    #[command(subcommand)]
+    Certs(CertsCommand),
+}
+
+/// `regctl trust-ca`: what to trust, where from.
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("what")
+        .required(true)
+        .multiple(true)
+        .args(["ca_file", "from_server", "client_cert", "remove"])
+))]
+pub struct TrustCaArgs {
+    /// The registry as image names spell it: HOST[:PORT] (the port is part of the folder name)
+    #[arg(add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
+    pub registry: String,
+
+    /// The CA certificate: a PEM bundle or DER file
+    #[arg(value_name = "CA_FILE", conflicts_with_all = ["from_server", "remove"])]
+    pub ca_file: Option<PathBuf>,
+
+    /// Take the CA from the chain the registry presents (asks on a terminal; otherwise needs
+    /// --fingerprint)
+    #[arg(long, conflicts_with = "remove")]
+    pub from_server: bool,
+
+    /// The SHA-256 fingerprint the presented CA must have, checked out of band
+    #[arg(long, value_name = "SHA256", requires = "from_server")]
+    pub fingerprint: Option<String>,
+
+    /// Client certificate for registries that require one (written as client.cert)
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "client_key",
+        conflicts_with = "remove"
+    )]
+    pub client_cert: Option<PathBuf>,
+
+    /// Its unencrypted private key (written as client.key, mode 0600)
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+
+    /// Remove regctl's files for this registry (and the folder when nothing else is left)
+    #[arg(long)]
+    pub remove: bool,
+
+    /// Also write (or remove) the same files for podman and skopeo (--containers-certs-dir)
+    #[arg(long)]
+    pub containers: bool,
+
+    /// Accept an expired or not yet valid certificate
+    #[arg(long, conflicts_with = "remove")]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// Each registry folder with its files, subjects, expiry and problems
+    #[command(after_help = "Examples:
+  regctl certs list
+  regctl certs list registry.example.com:5000 -o json
+  regctl certs list --containers")]
+    List {
+        /// Only this registry (HOST[:PORT])
+        #[arg(add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
+        registry: Option<String>,
+        /// List podman/skopeo's certs.d (--containers-certs-dir) instead of docker's
+        #[arg(long)]
+        containers: bool,
     },
 }
 

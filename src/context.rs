@@ -80,6 +80,7 @@ pub struct PathFlags {
     pub config_dir: Option<PathBuf>,
     pub daemon_config: Option<PathBuf>,
     pub certs_dir: Option<PathBuf>,
+    pub containers_certs_dir: Option<PathBuf>,
 }
 
 impl PathFlags {
@@ -95,6 +96,7 @@ impl PathFlags {
             config_dir: path("DOCKER_CONFIG"),
             daemon_config: path("REGCTL_DAEMON_CONFIG"),
             certs_dir: path("REGCTL_CERTS_DIR"),
+            containers_certs_dir: path("REGCTL_CONTAINERS_CERTS_DIR"),
         }
     }
 }
@@ -106,6 +108,8 @@ pub struct Paths {
     pub config_dir: PathBuf,
     pub daemon_config: PathBuf,
     pub certs_dir: PathBuf,
+    /// podman/skopeo's certs.d (containers/image), for `trust-ca --containers`.
+    pub containers_certs_dir: PathBuf,
     /// dockerd's pidfile, for `daemon reload`.
     pub pidfile: PathBuf,
     /// regctl's own state (daemon.json snapshots at reload).
@@ -142,6 +146,10 @@ impl Paths {
                 .unwrap_or_else(|| env.home().join(".docker")),
             daemon_config: flags.daemon_config.clone().unwrap_or(daemon_default),
             certs_dir: flags.certs_dir.clone().unwrap_or(certs_default),
+            containers_certs_dir: flags
+                .containers_certs_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/etc/containers/certs.d")),
             pidfile: pid_default,
             state_dir: env
                 .xdg_state_home

@@ -4,9 +4,12 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::files::certs_dir::x509::{BundleError, KeyError};
+use crate::files::certs_dir::CertsError;
 use crate::files::daemon_config::DaemonConfigError;
 use crate::files::json_file::FileError;
 use crate::hints;
+use crate::registry::tls_probe::ProbeError;
 
 /// Exit codes of the output contract (DESIGN.md).
 pub mod exit {
@@ -74,6 +77,23 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+
+    /// certs.d: a registry name, certificate, key or pin that regctl refuses (file errors are `File`).
+    #[error(transparent)]
+    Certs(CertsError),
+
+    /// Reaching a registry's TLS port for `--from-server`.
+    #[error(transparent)]
+    TlsProbe(#[from] ProbeError),
+}
+
+impl From<CertsError> for Error {
+    fn from(e: CertsError) -> Self {
+        match e {
+            CertsError::File(f) => Error::File(f),
+            other => Error::Certs(other),
+        }
+    }
 }
 
 impl Error {
@@ -130,8 +150,41 @@ impl Error {
                 Some(hints::dockerd_not_running(rootless))
             }
             Error::DaemonConfig { source, .. } | Error::InvalidValue(source) => source.hint(),
+            Error::Certs(e) => certs_hint(e, argv),
+            Error::TlsProbe(e) => match e {
+                ProbeError::NotTls { host } => Some(hints::plain_http_registry(host)),
+                ProbeError::Connect { host, .. } | ProbeError::ConnectTimeout { host, .. } => {
+                    Some(hints::registry_unreachable(host))
+                }
+                _ => None,
+            },
             _ => None,
         }
+    }
+}
+
+fn certs_hint(e: &CertsError, argv: &[String]) -> Option<String> {
+    match e {
+        CertsError::DockerHub { .. } => Some(hints::docker_hub_ca()),
+        CertsError::NotCa { issuer, .. } | CertsError::LeafOnly { issuer, .. } => {
+            Some(hints::need_issuing_ca(issuer))
+        }
+        CertsError::Expired { .. } | CertsError::NotYetValid { .. } => {
+            Some(hints::force_validity(argv))
+        }
+        CertsError::FingerprintRequired { fingerprint, .. } => {
+            Some(hints::pin_fingerprint(argv, &fingerprint.to_string()))
+        }
+        CertsError::FingerprintMismatch { .. } => Some(hints::fingerprint_mismatch()),
+        CertsError::Bundle {
+            what,
+            source: BundleError::NotCertificate { label },
+        } if label == "TRUSTED CERTIFICATE" => Some(hints::convert_trusted_certificate(what)),
+        CertsError::Key {
+            what,
+            source: KeyError::Encrypted,
+        } => Some(hints::decrypt_key(what)),
+        _ => None,
     }
 }
 

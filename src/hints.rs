@@ -106,3 +106,114 @@ pub fn install_credential_helper(helper: &str) -> String {
         _ => format!("install docker-credential-{helper}, or store the credentials elsewhere: regctl creds migrate --to keychain"),
     }
 }
+
+/// Docker Hub's certificates come from the system store, not certs.d.
+pub fn docker_hub_ca() -> String {
+    "for Docker Hub (or a TLS-intercepting proxy in front of it) add the CA to the system store: sudo cp ca.pem /usr/local/share/ca-certificates/proxy.crt && sudo update-ca-certificates && sudo systemctl restart docker".to_string()
+}
+
+/// A leaf was offered where its CA is needed.
+pub fn need_issuing_ca(issuer: &str) -> String {
+    format!("ask the registry's administrator for the CA certificate of {issuer}, then: regctl trust-ca REGISTRY CA_FILE")
+}
+
+/// An expired or not yet valid certificate: renew it, or insist.
+pub fn force_validity(argv: &[String]) -> String {
+    format!(
+        "check this machine's clock and renew the certificate; to write it anyway: {} --force",
+        command_line(argv)
+    )
+}
+
+/// `--from-server` without a terminal: the same command, pinned.
+pub fn pin_fingerprint(argv: &[String], fingerprint: &str) -> String {
+    format!(
+        "compare the fingerprint with the registry's administrator, then: {} --fingerprint {fingerprint}",
+        command_line(argv)
+    )
+}
+
+/// The server presented another certificate than the one pinned.
+pub fn fingerprint_mismatch() -> String {
+    "do not trust it: the connection may be intercepted or the CA was replaced; check the fingerprint with the registry's administrator".to_string()
+}
+
+/// OpenSSL's `TRUSTED CERTIFICATE` format, which Go does not read.
+pub fn convert_trusted_certificate(path: &str) -> String {
+    format!(
+        "convert it to a plain certificate: openssl x509 -in {} -out ca.pem",
+        shell_quote(path)
+    )
+}
+
+/// An encrypted client key.
+pub fn decrypt_key(path: &str) -> String {
+    format!(
+        "decrypt it (you will be asked for its passphrase): openssl pkey -in {} -out client-plain.key",
+        shell_quote(path)
+    )
+}
+
+/// A registry that answers plain HTTP has no certificate to trust.
+pub fn plain_http_registry(host: &str) -> String {
+    format!(
+        "a plain HTTP registry has no certificate; to use it anyway: regctl insecure add {host}"
+    )
+}
+
+/// Nothing answered at the registry's address.
+pub fn registry_unreachable(host: &str) -> String {
+    format!("check that the registry runs and that {host} is the right host and port (the default is 443)")
+}
+
+/// The fix for a `certs.*` lint problem about `file` in registry folder `dir`.
+pub fn certs_problem_fix(id: &str, dir: &std::path::Path, file: Option<&str>) -> Option<String> {
+    let path = |f: &str| shell_quote(&dir.join(f).display().to_string());
+    let stem = |f: &str| f.rsplit_once('.').map_or(f, |(s, _)| s).to_string();
+    let f = file.unwrap_or_default();
+    Some(match id {
+        "certs.der_in_crt" => format!(
+            "convert it to PEM: openssl x509 -inform der -in {p} -out {p}.pem && mv {p}.pem {p}",
+            p = path(f)
+        ),
+        "certs.ca_wrong_extension" => format!("rename it: mv {} {}", path(f), path(&format!("{}.crt", stem(f)))),
+        "certs.key_permissions" => format!("chmod 600 {}", path(f)),
+        "certs.cert_without_key" => format!(
+            "add its key as {}, or, if it is a CA, rename it: mv {} {}",
+            path(&format!("{}.key", stem(f))),
+            path(f),
+            path(&format!("{}.crt", stem(f)))
+        ),
+        "certs.key_without_cert" => format!("add its certificate as {}", path(&format!("{}.cert", stem(f)))),
+        "certs.unparsable_crt" | "certs.crt_not_ca" | "certs.expired" => {
+            let host = dir
+                .file_name()
+                .map(|n| shell_quote(&n.to_string_lossy()))
+                .unwrap_or_default();
+            if f == "ca.crt" {
+                format!("replace it with the registry's CA: regctl trust-ca {host} CA_FILE")
+            } else {
+                format!("remove it (rm {}) and install the registry's CA: regctl trust-ca {host} CA_FILE", path(f))
+            }
+        }
+        "certs.folder_port_mismatch" => {
+            "name the folder exactly as image names spell the registry (with :PORT only when they do)".to_string()
+        }
+        _ => return None,
+    })
+}
+
+/// After certs.d changed: when it applies.
+pub fn certs_take_effect(containers: bool) -> String {
+    let who = if containers {
+        "docker, podman and skopeo read"
+    } else {
+        "docker reads"
+    };
+    format!("{who} certs.d at each connection: no restart needed; check with: regctl certs list")
+}
+
+/// dockerd neither verifies insecure registries nor reads certs.d for them.
+pub fn insecure_registry_skips_ca(host: &str) -> String {
+    format!("dockerd treats {host} as insecure (listed in insecure-registries, or on loopback): it skips verification and does not read certs.d for it, client certificates included; podman and skopeo still use these files")
+}

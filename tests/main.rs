@@ -4,10 +4,12 @@
 
 mod support;
 
+mod certs_cmd;
 mod daemon_cmd;
 mod daemon_files;
 mod docs_generated;
-mod examples;
 mod doctor_cmd;
+mod examples;
 mod insecure_cmd;
 mod mirror_cmd;
+mod trust_ca_cmd;

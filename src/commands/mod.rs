@@ -6,11 +6,12 @@ use std::io::IsTerminal;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{Cli, Command, DaemonCommand, InsecureCommand, MirrorCommand};
+use crate::cli::{CertsCommand, Cli, Command, DaemonCommand, InsecureCommand, MirrorCommand};
 use crate::context::{Context, Environment, PathFlags, Paths};
 use crate::error::{exit, Result};
 use crate::output::{Format, Outcome, Printer};
 
+pub mod certs;
 pub mod completions;
 pub mod daemon;
 pub mod daemon_list;
@@ -18,6 +19,7 @@ pub mod doctor;
 pub mod insecure;
 pub mod man;
 pub mod mirror;
+pub mod trust_ca;
 
 /// Runs regctl with these arguments and returns the exit code.
 pub fn main(argv: Vec<OsString>) -> i32 {
@@ -48,6 +50,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             config_dir: g.config_dir.clone(),
             daemon_config: g.daemon_config.clone(),
             certs_dir: g.certs_dir.clone(),
+            containers_certs_dir: g.containers_certs_dir.clone(),
         },
         &env_for_paths,
     );
@@ -111,6 +114,13 @@ fn run(command: Command, ctx: &Context) -> Result<Outcome> {
             DaemonCommand::Unset { key } => daemon::unset::run(&key, ctx),
             DaemonCommand::Validate => daemon::validate::run(ctx),
             DaemonCommand::Reload { pidfile } => daemon::reload::run(pidfile, ctx),
+        },
+        Command::TrustCa(args) => trust_ca::run(&args, ctx),
+        Command::Certs(c) => match c {
+            CertsCommand::List {
+                registry,
+                containers,
+            } => certs::list::run(registry.as_deref(), containers, ctx),
         },
     }
 }

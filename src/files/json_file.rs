@@ -535,7 +535,7 @@ impl JsonFile {
 }
 
 /// Follows symlinks as docker does; a dangling one is an error rather than replaced by a file.
-fn resolve_target(path: &Path) -> Result<PathBuf, FileError> {
+pub(crate) fn resolve_target(path: &Path) -> Result<PathBuf, FileError> {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => match fs::canonicalize(path) {
             Ok(target) => Ok(target),
@@ -668,7 +668,7 @@ pub fn json_type_name(value: &Value) -> &'static str {
     }
 }
 
-fn create_dir_all_mode(dir: &Path, mode: u32) -> io::Result<()> {
+pub(crate) fn create_dir_all_mode(dir: &Path, mode: u32) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, mode);

@@ -28,6 +28,8 @@ pub struct TestEnv {
     pub docker_config: PathBuf,
     pub daemon_json: PathBuf,
     pub certs_dir: PathBuf,
+    /// REGCTL_CONTAINERS_CERTS_DIR (podman/skopeo's certs.d, for `--containers`).
+    pub containers_certs_dir: PathBuf,
     pub xdg_config: PathBuf,
     pub xdg_runtime: PathBuf,
     pub xdg_state: PathBuf,
@@ -49,6 +51,7 @@ impl TestEnv {
             docker_config: root.join("home/.docker"),
             daemon_json: root.join("etc/docker/daemon.json"),
             certs_dir: root.join("etc/docker/certs.d"),
+            containers_certs_dir: root.join("etc/containers/certs.d"),
             xdg_config: root.join("home/.config"),
             xdg_runtime: root.join("run"),
             xdg_state: root.join("home/.local/state"),
@@ -97,6 +100,10 @@ impl TestEnv {
             ("DOCKER_CONFIG".into(), p(&self.docker_config)),
             ("REGCTL_DAEMON_CONFIG".into(), p(&self.daemon_json)),
             ("REGCTL_CERTS_DIR".into(), p(&self.certs_dir)),
+            (
+                "REGCTL_CONTAINERS_CERTS_DIR".into(),
+                p(&self.containers_certs_dir),
+            ),
             ("XDG_CONFIG_HOME".into(), p(&self.xdg_config)),
             ("XDG_RUNTIME_DIR".into(), p(&self.xdg_runtime)),
             ("XDG_STATE_HOME".into(), p(&self.xdg_state)),
@@ -264,4 +271,25 @@ pub fn which(tool: &str) -> Option<PathBuf> {
             .map(|d| d.join(tool))
             .find(|p| p.is_file())
     })
+}
+
+/// Every file and folder under `root` with its state, to prove a command wrote nothing anywhere.
+pub fn tree_state(root: &Path) -> std::collections::BTreeMap<PathBuf, Option<FileState>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                out.insert(path.clone(), None);
+                stack.push(path);
+            } else {
+                out.insert(path.clone(), Some(FileState::of(&path)));
+            }
+        }
+    }
+    out
 }

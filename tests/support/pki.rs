@@ -20,6 +20,25 @@ pub struct TestCa {
     issuer: CertifiedIssuer<'static, KeyPair>,
 }
 
+/// A calendar date: (year, month, day).
+pub type Ymd = (i32, u8, u8);
+
+/// The UTC date `days` from today (negative for the past).
+pub fn days_from_now(days: i64) -> Ymd {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let date = regctl::files::certs_dir::x509::Timestamp(now + days * 86_400).date();
+    let mut parts = date.split('-').map(|p| p.parse::<i32>().unwrap());
+    let (y, m, d) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    (y, m as u8, d as u8)
+}
+
 /// Validity of a leaf.
 #[derive(Debug, Clone, Copy)]
 pub enum Validity {
@@ -30,6 +49,11 @@ pub enum Validity {
 
 impl TestCa {
     pub fn new(name: &str) -> TestCa {
+        TestCa::with_validity(name, (2024, 1, 1), (2099, 1, 1))
+    }
+
+    /// A CA valid between two dates (year, month, day), e.g. expired or expiring soon.
+    pub fn with_validity(name: &str, not_before: Ymd, not_after: Ymd) -> TestCa {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.distinguished_name.push(DnType::CommonName, name);
         params
@@ -41,8 +65,8 @@ impl TestCa {
             KeyUsagePurpose::CrlSign,
             KeyUsagePurpose::DigitalSignature,
         ];
-        params.not_before = date_time_ymd(2024, 1, 1);
-        params.not_after = date_time_ymd(2099, 1, 1);
+        params.not_before = date_time_ymd(not_before.0, not_before.1, not_before.2);
+        params.not_after = date_time_ymd(not_after.0, not_after.1, not_after.2);
         let key = KeyPair::generate().unwrap();
         let key_pem = key.serialize_pem();
         let issuer = CertifiedIssuer::self_signed(params, key).unwrap();

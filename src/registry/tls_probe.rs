@@ -1,0 +1,263 @@
+//! Connects to a registry's TLS port and records the certificate chain the server presents, even
+//! when that chain would not verify (an unknown CA is exactly when `trust-ca --from-server` and
+//! doctor need to see it). The verifier here records and accepts; handshake signatures are still
+//! checked, so the peer holds the leaf's key. Connect and handshake have their own timeouts.
+//! Kept apart from the HTTP client so both can share the TLS setup.
+
+use std::io;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+
+/// dockerd's registry transport: 30 s to connect, 10 s for the TLS handshake.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy)]
+pub struct ProbeOptions {
+    pub connect_timeout: Duration,
+    pub handshake_timeout: Duration,
+}
+
+impl Default for ProbeOptions {
+    fn default() -> Self {
+        ProbeOptions {
+            connect_timeout: CONNECT_TIMEOUT,
+            handshake_timeout: HANDSHAKE_TIMEOUT,
+        }
+    }
+}
+
+/// What the server showed.
+#[derive(Debug, Clone)]
+pub struct Presented {
+    /// The address that answered.
+    pub addr: SocketAddr,
+    /// DER certificates in the order the server sent them (leaf first).
+    pub chain: Vec<Vec<u8>>,
+    /// `TLSv1_3`, ... when the handshake got that far.
+    pub protocol: Option<String>,
+    /// Why the handshake failed after the chain was received (e.g. a client certificate required).
+    pub handshake_error: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("cannot resolve {host}: {source}")]
+    Resolve {
+        host: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot connect to {host}: {source}")]
+    Connect {
+        host: String,
+        addr: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+    #[error("connecting to {host} timed out after {} s", .timeout.as_secs())]
+    ConnectTimeout { host: String, timeout: Duration },
+    #[error("TLS handshake with {host} timed out after {} s", .timeout.as_secs())]
+    HandshakeTimeout { host: String, timeout: Duration },
+    #[error("{host} does not speak TLS (it answered with something else, e.g. plain HTTP)")]
+    NotTls { host: String },
+    #[error("TLS handshake with {host} failed before it presented a certificate: {detail}")]
+    Handshake { host: String, detail: String },
+}
+
+/// A verifier that records the presented chain and accepts it.
+#[derive(Debug)]
+struct Recorder {
+    chain: Mutex<Option<Vec<Vec<u8>>>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for Recorder {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let chain = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|c| c.as_ref().to_vec())
+            .collect();
+        *self.chain.lock().unwrap_or_else(|p| p.into_inner()) = Some(chain);
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// Connects to `host:port` (host as in URLs: IPv6 in brackets) and runs a TLS handshake with SNI
+/// for `host`, recording the chain.
+pub fn probe(host: &str, port: u16, opts: ProbeOptions) -> Result<Presented, ProbeError> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let shown = if bare.contains(':') {
+        format!("[{bare}]:{port}")
+    } else {
+        format!("{bare}:{port}")
+    };
+    let mut sock = connect(bare, port, &shown, opts.connect_timeout)?;
+    let addr = sock.peer_addr().map_err(|source| ProbeError::Handshake {
+        host: shown.clone(),
+        detail: source.to_string(),
+    })?;
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let recorder = Arc::new(Recorder {
+        chain: Mutex::new(None),
+        algorithms: provider.signature_verification_algorithms,
+    });
+    let handshake_err = |detail: String| ProbeError::Handshake {
+        host: shown.clone(),
+        detail,
+    };
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| handshake_err(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(recorder.clone())
+        .with_no_client_auth();
+    let name = ServerName::try_from(bare.to_string()).map_err(|e| handshake_err(e.to_string()))?;
+    let mut conn =
+        ClientConnection::new(Arc::new(config), name).map_err(|e| handshake_err(e.to_string()))?;
+
+    let deadline = Instant::now() + opts.handshake_timeout;
+    let mut failure: Option<io::Error> = None;
+    while conn.is_handshaking() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            failure = Some(io::ErrorKind::TimedOut.into());
+            break;
+        }
+        let _ = sock.set_read_timeout(Some(left));
+        let _ = sock.set_write_timeout(Some(left));
+        match conn.complete_io(&mut sock) {
+            Ok((0, 0)) if conn.is_handshaking() => {
+                failure = Some(io::ErrorKind::UnexpectedEof.into());
+                break;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    let chain = recorder
+        .chain
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    match (chain, failure) {
+        (Some(chain), failure) => {
+            if failure.is_none() {
+                conn.send_close_notify();
+                let _ = conn.complete_io(&mut sock);
+            }
+            Ok(Presented {
+                addr,
+                chain,
+                protocol: conn.protocol_version().map(|v| format!("{v:?}")),
+                handshake_error: failure.map(|e| e.to_string()),
+            })
+        }
+        (None, Some(e))
+            if matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) =>
+        {
+            Err(ProbeError::HandshakeTimeout {
+                host: shown,
+                timeout: opts.handshake_timeout,
+            })
+        }
+        (None, Some(e)) if is_not_tls(&e) => Err(ProbeError::NotTls { host: shown }),
+        (None, failure) => Err(ProbeError::Handshake {
+            host: shown,
+            detail: failure.map_or_else(|| "no certificate".to_string(), |e| e.to_string()),
+        }),
+    }
+}
+
+/// The peer answered with bytes that are not a TLS record (typically `HTTP/1.1 400`).
+fn is_not_tls(e: &io::Error) -> bool {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|r| {
+            matches!(
+                r,
+                rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
+                    | rustls::Error::InvalidMessage(rustls::InvalidMessage::UnknownProtocolVersion)
+            )
+        })
+}
+
+fn connect(host: &str, port: u16, shown: &str, timeout: Duration) -> Result<TcpStream, ProbeError> {
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|source| ProbeError::Resolve {
+            host: shown.to_string(),
+            source,
+        })?
+        .collect();
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(s) => return Ok(s),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                ) =>
+            {
+                last = Some(ProbeError::ConnectTimeout {
+                    host: shown.to_string(),
+                    timeout,
+                })
+            }
+            Err(source) => {
+                last = Some(ProbeError::Connect {
+                    host: shown.to_string(),
+                    addr,
+                    source,
+                })
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| ProbeError::Resolve {
+        host: shown.to_string(),
+        source: io::Error::new(io::ErrorKind::NotFound, "no address"),
+    }))
+}
