@@ -32,6 +32,59 @@ pub fn check(name: Option<&RegistryName>, inputs: &Inputs) -> Vec<Check> {
             .fix(hints::fix_json(&inputs.client_config)),
         ),
     }
+    if let Some(name) = name {
+        checks.extend(certs_lint(name, inputs));
+    }
+    checks
+}
+
+/// The certs.d review `regctl certs list` shows, for this registry's folder (and its :443 twin).
+fn certs_lint(name: &RegistryName, inputs: &Inputs) -> Vec<Check> {
+    use crate::files::certs_dir::lint::{lint_tree, Severity};
+    if name.is_docker_hub {
+        return Vec::new();
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let report = lint_tree(&inputs.certs_dir, Some(&name.host), now);
+    let mut checks = Vec::new();
+    let folders = report
+        .folders
+        .iter()
+        .map(|f| (Some(f.path.clone()), &f.problems));
+    for (dir, problems) in folders.chain(std::iter::once((None, &report.problems))) {
+        for p in problems {
+            let status = match p.severity {
+                Severity::Error => super::Status::Fail,
+                Severity::Warning => super::Status::Warn,
+            };
+            let dir = dir
+                .clone()
+                .unwrap_or_else(|| inputs.certs_dir.join(&name.host));
+            let mut check = Check::new(
+                ids::CERTS_LINT,
+                status,
+                format!("{}: {} ({})", dir.display(), p.message, p.id),
+            );
+            check.fix = hints::certs_problem_fix(p.id, &dir, p.file.as_deref());
+            checks.push(check);
+        }
+    }
+    if checks.is_empty() {
+        if let Some(folder) = report.folders.first() {
+            checks.push(Check::ok(
+                ids::CERTS_LINT,
+                format!(
+                    "{} holds {} file{} and no problems",
+                    folder.path.display(),
+                    folder.files.len(),
+                    if folder.files.len() == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+    }
     checks
 }
 

@@ -30,3 +30,26 @@ pub const TCP_ERROR: &str = "tcp.error";
 
 /// A phase not run because an earlier one failed.
 pub const SKIPPED: &str = "skipped";
+
+// Phases 6 to 8: TLS and plain HTTP.
+pub const TLS_HANDSHAKE: &str = "tls.handshake";
+pub const TLS_HANDSHAKE_TIMEOUT: &str = "tls.handshake_timeout";
+pub const TLS_HANDSHAKE_FAILED: &str = "tls.handshake_failed";
+pub const TLS_TRUSTED: &str = "tls.trusted";
+pub const TLS_UNKNOWN_AUTHORITY: &str = "tls.unknown_authority";
+pub const TLS_HOSTNAME_MISMATCH: &str = "tls.hostname_mismatch";
+pub const TLS_EXPIRED: &str = "tls.expired";
+pub const TLS_NOT_YET_VALID: &str = "tls.not_yet_valid";
+pub const TLS_UNTRUSTED: &str = "tls.untrusted";
+pub const TLS_NOT_VERIFIED_INSECURE: &str = "tls.not_verified_insecure";
+pub const HTTP_PLAIN_HTTP_NOT_INSECURE: &str = "http.plain_http_not_insecure";
+pub const HTTP_PLAIN_HTTP_INSECURE: &str = "http.plain_http_insecure";
+
+// Phase 9: the registry API.
+pub const REGISTRY_API: &str = "registry.api";
+pub const REGISTRY_API_VERSION_MISSING: &str = "registry.api_version_missing";
+pub const REGISTRY_NOT_A_REGISTRY: &str = "registry.not_a_registry";
+pub const REGISTRY_NO_ANSWER: &str = "registry.no_answer";
+
+// The verdict.
+pub const REGISTRY_OK: &str = "registry.ok";

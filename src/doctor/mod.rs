@@ -12,9 +12,11 @@ use crate::registry::names::RegistryName;
 
 pub mod config;
 pub mod explain;
+pub mod http;
 pub mod ids;
 pub mod network;
 pub mod proxy;
+pub mod tls;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -128,6 +130,12 @@ pub struct Reach {
     pub connected: Option<std::net::SocketAddr>,
 }
 
+/// The connection the TLS phase leaves open for the API phase.
+pub enum Transport {
+    Tls(Box<crate::registry::tls_probe::Session>),
+    Plain(std::net::TcpStream),
+}
+
 /// Diagnoses one registry.
 pub fn diagnose(name: &RegistryName, inputs: &Inputs) -> RegistryReport {
     let mut probe = Probe {
@@ -162,7 +170,34 @@ pub fn diagnose(name: &RegistryName, inputs: &Inputs) -> RegistryReport {
             checks
         });
     }
+    let insecure = is_insecure(name, inputs, &reach);
+    let trust = crate::registry::trust::HostTrust::load(&inputs.certs_dir, &name.host)
+        .map_err(|e| e.to_string());
+    let mut transport = None;
+    probe.phase("tls", |p| {
+        let (t, checks) = tls::handshake(p, &reach, trust.as_ref().ok(), insecure);
+        transport = t;
+        checks
+    });
+    probe.phase("chain", |p| {
+        tls::chain(
+            p,
+            &mut transport,
+            trust.as_ref().map_err(Clone::clone),
+            insecure,
+        )
+    });
+    probe.phase("api", |p| http::api(p, &mut transport).1);
     let ok = !probe.checks.iter().any(|c| c.status == Status::Fail);
+    if ok {
+        let total: u64 = started.elapsed().as_millis() as u64;
+        let mut verdict = Check::ok(
+            ids::REGISTRY_OK,
+            format!("docker can reach {} as a registry", name.host),
+        );
+        verdict.ms = total;
+        probe.checks.push(verdict);
+    }
     RegistryReport {
         registry: name.input.clone(),
         ok,
@@ -178,6 +213,20 @@ pub fn diagnose_local(inputs: &Inputs) -> RegistryReport {
         ok: !checks.iter().any(|c| c.status == Status::Fail),
         checks,
     }
+}
+
+/// Whether dockerd treats the registry as insecure (daemon.json, CIDRs against the addresses
+/// found, and the always-insecure loopback).
+fn is_insecure(name: &RegistryName, inputs: &Inputs, reach: &Reach) -> bool {
+    let config = crate::files::json_file::JsonFile::read(
+        &inputs.daemon_config,
+        crate::files::json_file::FileKind::DAEMON_JSON,
+    )
+    .map(|f| f.value)
+    .unwrap_or_default();
+    let addrs: Vec<std::net::IpAddr> = reach.addrs.iter().map(|a| a.ip()).collect();
+    crate::files::daemon_config::InsecureRegistries::from_config(&config)
+        .is_insecure(&name.host, |_| addrs.clone())
 }
 
 /// Diagnoses several registries at once (one thread each) and returns the reports in the

@@ -122,17 +122,50 @@ impl ServerCertVerifier for Recorder {
 /// for `host`, recording the chain.
 pub fn probe(host: &str, port: u16, opts: ProbeOptions) -> Result<Presented, ProbeError> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let shown = if bare.contains(':') {
+    let shown = shown_host(bare, port);
+    let sock = connect(bare, port, &shown, opts.connect_timeout)?;
+    let mut session = handshake(sock, host, port, opts.handshake_timeout, None)?;
+    if session.presented.handshake_error.is_none() {
+        session.stream.conn.send_close_notify();
+        let _ = session.stream.conn.complete_io(&mut session.stream.sock);
+    }
+    Ok(session.presented)
+}
+
+/// `host:port`, with IPv6 in brackets.
+fn shown_host(bare: &str, port: u16) -> String {
+    if bare.contains(':') {
         format!("[{bare}]:{port}")
     } else {
         format!("{bare}:{port}")
-    };
-    let mut sock = connect(bare, port, &shown, opts.connect_timeout)?;
+    }
+}
+
+/// A TLS session that completed its handshake (or got as far as the server's certificate).
+pub struct Session {
+    pub presented: Presented,
+    pub stream: rustls::StreamOwned<ClientConnection, TcpStream>,
+}
+
+/// Runs a TLS handshake on a connected socket with SNI for `host`, recording the chain and
+/// accepting it (the caller decides trust from `presented.chain`). `client_auth` is the client
+/// certificate chain and key for registries that ask for one.
+pub fn handshake(
+    mut sock: TcpStream,
+    host: &str,
+    port: u16,
+    handshake_timeout: Duration,
+    client_auth: Option<(
+        Vec<CertificateDer<'static>>,
+        rustls::pki_types::PrivateKeyDer<'static>,
+    )>,
+) -> Result<Session, ProbeError> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let shown = shown_host(bare, port);
     let addr = sock.peer_addr().map_err(|source| ProbeError::Handshake {
         host: shown.clone(),
         detail: source.to_string(),
     })?;
-
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let recorder = Arc::new(Recorder {
         chain: Mutex::new(None),
@@ -146,13 +179,18 @@ pub fn probe(host: &str, port: u16, opts: ProbeOptions) -> Result<Presented, Pro
         .with_safe_default_protocol_versions()
         .map_err(|e| handshake_err(e.to_string()))?
         .dangerous()
-        .with_custom_certificate_verifier(recorder.clone())
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(recorder.clone());
+    let config = match client_auth {
+        Some((chain, key)) => config
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| handshake_err(e.to_string()))?,
+        None => config.with_no_client_auth(),
+    };
     let name = ServerName::try_from(bare.to_string()).map_err(|e| handshake_err(e.to_string()))?;
     let mut conn =
         ClientConnection::new(Arc::new(config), name).map_err(|e| handshake_err(e.to_string()))?;
 
-    let deadline = Instant::now() + opts.handshake_timeout;
+    let deadline = Instant::now() + handshake_timeout;
     let mut failure: Option<io::Error> = None;
     while conn.is_handshaking() {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -181,15 +219,16 @@ pub fn probe(host: &str, port: u16, opts: ProbeOptions) -> Result<Presented, Pro
         .take();
     match (chain, failure) {
         (Some(chain), failure) => {
-            if failure.is_none() {
-                conn.send_close_notify();
-                let _ = conn.complete_io(&mut sock);
-            }
-            Ok(Presented {
-                addr,
-                chain,
-                protocol: conn.protocol_version().map(|v| format!("{v:?}")),
-                handshake_error: failure.map(|e| e.to_string()),
+            let _ = sock.set_read_timeout(None);
+            let _ = sock.set_write_timeout(None);
+            Ok(Session {
+                presented: Presented {
+                    addr,
+                    chain,
+                    protocol: conn.protocol_version().map(|v| format!("{v:?}")),
+                    handshake_error: failure.map(|e| e.to_string()),
+                },
+                stream: rustls::StreamOwned::new(conn, sock),
             })
         }
         (None, Some(e))
@@ -200,7 +239,7 @@ pub fn probe(host: &str, port: u16, opts: ProbeOptions) -> Result<Presented, Pro
         {
             Err(ProbeError::HandshakeTimeout {
                 host: shown,
-                timeout: opts.handshake_timeout,
+                timeout: handshake_timeout,
             })
         }
         (None, Some(e)) if is_not_tls(&e) => Err(ProbeError::NotTls { host: shown }),

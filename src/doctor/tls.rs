@@ -1,0 +1,367 @@
+//! Phases 6 to 8: the TLS handshake (with its own timeout and a verifier that records the chain),
+//! the chain judged as Go judges it against the system roots and certs.d, and a plain-HTTP
+//! answer on the TLS port judged against daemon.json's insecure registries.
+
+use std::net::TcpStream;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rustls::pki_types::UnixTime;
+
+use super::{ids, Check, Probe, Reach, Transport};
+use crate::files::certs_dir::pick_anchor;
+use crate::files::certs_dir::x509::{CertInfo, Timestamp};
+use crate::registry::http1;
+use crate::registry::tls_probe::{self, ProbeError};
+use crate::registry::trust::{describe, HostTrust, TrustFailure, Trusted};
+
+/// Issuers of TLS-intercepting proxies and security gateways, as they name themselves.
+const INTERCEPTORS: &[&str] = &[
+    "zscaler",
+    "fortinet",
+    "fortigate",
+    "palo alto",
+    "blue coat",
+    "bluecoat",
+    "symantec web",
+    "cisco umbrella",
+    "netskope",
+    "sophos",
+    "mitmproxy",
+    "kaspersky",
+    "avast",
+    "eset",
+    "forcepoint",
+    "mcafee web gateway",
+    "check point",
+    "barracuda",
+    "cloudflare for teams",
+    "menlo",
+    "iboss",
+    "lightspeed",
+    "securly",
+    "squid",
+    "charles proxy",
+    "fiddler",
+    "do_not_trust",
+];
+
+/// Opens a TCP connection to the registry: to the address that answered in phase 5, or
+/// through the proxy's CONNECT tunnel.
+pub fn open(probe: &Probe<'_>, reach: &Reach) -> std::io::Result<TcpStream> {
+    let timeout = probe.inputs.timeout;
+    let port = super::network::port_of(probe.name);
+    let mut sock = match (&reach.proxy, reach.connected) {
+        (Some(choice), _) => {
+            let url = url::Url::parse(&choice.url).map_err(std::io::Error::other)?;
+            let host = url
+                .host_str()
+                .unwrap_or_default()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string();
+            let addr = std::net::ToSocketAddrs::to_socket_addrs(&(
+                host.as_str(),
+                url.port_or_known_default().unwrap_or(80),
+            ))?
+            .next()
+            .ok_or_else(|| std::io::Error::other("the proxy has no address"))?;
+            let mut s = TcpStream::connect_timeout(&addr, timeout)?;
+            s.set_read_timeout(Some(timeout))?;
+            s.set_write_timeout(Some(timeout))?;
+            http1::connect_tunnel(&mut s, &format!("{}:{port}", probe.name.hostname()))?;
+            s
+        }
+        (None, Some(addr)) => TcpStream::connect_timeout(&addr, timeout)?,
+        (None, None) => return Err(std::io::Error::other("no address to connect to")),
+    };
+    sock.set_read_timeout(Some(timeout))?;
+    sock.set_write_timeout(Some(timeout))?;
+    let _ = &mut sock;
+    Ok(sock)
+}
+
+/// Phase 6 (and 8 when the server answers in plain HTTP).
+pub fn handshake(
+    probe: &Probe<'_>,
+    reach: &Reach,
+    trust: Option<&HostTrust>,
+    insecure: bool,
+) -> (Option<Transport>, Vec<Check>) {
+    let host = probe.name.hostname();
+    let port = super::network::port_of(probe.name);
+    let sock = match open(probe, reach) {
+        Ok(s) => s,
+        Err(e) => {
+            return (
+                None,
+                vec![Check::fail(
+                    ids::TCP_ERROR,
+                    format!("cannot open a connection for TLS: {e}"),
+                )],
+            )
+        }
+    };
+    let client_auth = trust.and_then(HostTrust::client_auth);
+    match tls_probe::handshake(sock, host, port, probe.inputs.timeout, client_auth) {
+        Ok(session) => {
+            let p = &session.presented;
+            let leaf = p.chain.first().and_then(|d| CertInfo::from_der(d).ok());
+            let mut checks = vec![Check::ok(
+                ids::TLS_HANDSHAKE,
+                format!(
+                    "{} with {}; the server presented {} certificate{}{}",
+                    p.protocol.as_deref().unwrap_or("TLS"),
+                    p.addr,
+                    p.chain.len(),
+                    if p.chain.len() == 1 { "" } else { "s" },
+                    leaf.map(|l| format!(" (leaf: {}, issued by {})", l.subject, l.issuer)).unwrap_or_default()
+                ),
+            )];
+            if let Some(err) = &p.handshake_error {
+                let needs_client_cert = err.contains("CertificateRequired") || err.contains("certificate required") || err.contains("BadCertificate") || err.contains("HandshakeFailure");
+                let check = Check::fail(ids::TLS_HANDSHAKE_FAILED, format!("the handshake failed after the server's certificate: {err}"));
+                checks.push(if needs_client_cert {
+                    check.fix(format!(
+                        "the registry wants a client certificate: sudo regctl trust-ca {} --client-cert CLIENT.cert --client-key CLIENT.key",
+                        probe.name.host
+                    ))
+                } else {
+                    check
+                });
+            }
+            (Some(Transport::Tls(Box::new(session))), checks)
+        }
+        Err(ProbeError::HandshakeTimeout { timeout, .. }) => (
+            None,
+            vec![Check::fail(
+                ids::TLS_HANDSHAKE_TIMEOUT,
+                format!(
+                    "TCP connected but the TLS handshake did not finish within {} s; docker reports \"net/http: TLS handshake timeout\"",
+                    timeout.as_secs_f32()
+                ),
+            )
+            .fix(format!(
+                "is {}:{port} a TLS port? test it: openssl s_client -connect {}:{port} -servername {host} </dev/null (a firewall dropping large packets or an MTU problem stalls handshakes too)",
+                host, host
+            ))],
+        ),
+        Err(ProbeError::NotTls { .. }) => plain_http(probe, reach, insecure),
+        Err(e) => (None, vec![Check::fail(ids::TLS_HANDSHAKE_FAILED, e.to_string())]),
+    }
+}
+
+/// Phase 8: the registry answered TLS with plain HTTP.
+fn plain_http(probe: &Probe<'_>, reach: &Reach, insecure: bool) -> (Option<Transport>, Vec<Check>) {
+    let host = &probe.name.host;
+    if !insecure {
+        let check = Check::fail(
+            ids::HTTP_PLAIN_HTTP_NOT_INSECURE,
+            format!(
+                "{host} answers in plain HTTP and is not in daemon.json insecure-registries; docker reports \"http: server gave HTTP response to HTTPS client\""
+            ),
+        )
+        .fix(format!("sudo regctl insecure add {host} && sudo regctl daemon reload"));
+        return (None, vec![check]);
+    }
+    let warn = Check::warn(
+        ids::HTTP_PLAIN_HTTP_INSECURE,
+        format!("{host} answers in plain HTTP; dockerd falls back to HTTP because {host} is an insecure registry (credentials travel unencrypted)"),
+    );
+    match open(probe, reach) {
+        Ok(sock) => (Some(Transport::Plain(sock)), vec![warn]),
+        Err(e) => (
+            None,
+            vec![
+                warn,
+                Check::fail(
+                    ids::TCP_ERROR,
+                    format!("cannot reconnect for plain HTTP: {e}"),
+                ),
+            ],
+        ),
+    }
+}
+
+/// Phase 7: would Go trust the chain?
+pub fn chain(
+    probe: &Probe<'_>,
+    transport: &mut Option<Transport>,
+    trust: Result<&HostTrust, String>,
+    insecure: bool,
+) -> Vec<Check> {
+    let Some(Transport::Tls(session)) = transport else {
+        return Vec::new();
+    };
+    let host = probe.name.hostname().to_string();
+    let trust = match trust {
+        Ok(t) => t,
+        Err(e) => {
+            return vec![Check::fail(
+                ids::CERTS_LINT,
+                format!("dockerd cannot load this registry's certs.d folder: {e}"),
+            )
+            .fix(format!(
+                "see the problems: regctl certs list {}",
+                probe.name.host
+            ))]
+        }
+    };
+    let chain = session.presented.chain.clone();
+    let now = SystemTime::now();
+    let verdict = trust.verify(
+        &chain,
+        &host,
+        UnixTime::since_unix_epoch(now.duration_since(UNIX_EPOCH).unwrap_or_default()),
+    );
+    let infos: Vec<CertInfo> = chain
+        .iter()
+        .filter_map(|d| CertInfo::from_der(d).ok())
+        .collect();
+    match verdict {
+        Ok(Trusted::Chain) => vec![Check::ok(
+            ids::TLS_TRUSTED,
+            format!(
+                "the chain verifies for {host} against the system roots{}",
+                if trust.ca_files.is_empty() { String::new() } else { format!(" and {}", list_paths(&trust.ca_files)) }
+            ),
+        )],
+        Ok(Trusted::LeafInPool) => vec![Check::ok(
+            ids::TLS_TRUSTED,
+            format!(
+                "the server's own certificate (self-signed, CA:TRUE) is in {}; docker accepts it (webpki-based clients would not)",
+                list_paths(&trust.ca_files)
+            ),
+        )],
+        Err(failure) if insecure => vec![Check::warn(
+            ids::TLS_NOT_VERIFIED_INSECURE,
+            format!(
+                "dockerd does not verify {} because it is an insecure registry (listed, or on loopback); otherwise: {}",
+                probe.name.host,
+                describe(&failure, &host)
+            ),
+        )],
+        Err(failure) => vec![failure_check(probe, &failure, &infos, session)],
+    }
+}
+
+fn list_paths(paths: &[std::path::PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn failure_check(
+    probe: &Probe<'_>,
+    failure: &TrustFailure,
+    chain: &[CertInfo],
+    session: &mut tls_probe::Session,
+) -> Check {
+    let host = probe.name.hostname();
+    let registry = &probe.name.host;
+    let said = describe(failure, host);
+    match failure {
+        TrustFailure::UnknownAuthority { issuer, .. } => {
+            let lower = issuer.to_ascii_lowercase();
+            let interceptor = INTERCEPTORS.iter().find(|i| lower.contains(*i));
+            let mut message = format!("{said}; the certificate was issued by {issuer}");
+            if let Some(name) = interceptor {
+                message.push_str(&format!(
+                    "; that issuer looks like a TLS-intercepting proxy ({name}): the proxy, not the registry, signed it"
+                ));
+            }
+            let fix = match pick_anchor(chain, registry) {
+                Ok(anchor) if interceptor.is_none() => format!(
+                    "check this fingerprint with the registry's administrator, then: sudo regctl trust-ca {registry} --from-server --fingerprint {}",
+                    anchor.sha256
+                ),
+                Ok(anchor) => format!(
+                    "trust the proxy's CA for this registry (after checking it with your network team): sudo regctl trust-ca {registry} --from-server --fingerprint {}",
+                    anchor.sha256
+                ),
+                Err(_) => format!(
+                    "the server sends only its leaf; get the CA that issued it ({issuer}) and run: sudo regctl trust-ca {registry} CA_FILE"
+                ),
+            };
+            Check::fail(ids::TLS_UNKNOWN_AUTHORITY, message).fix(fix)
+        }
+        TrustFailure::HostnameMismatch {
+            valid_for,
+            legacy_cn,
+        } => {
+            let fix = if *legacy_cn {
+                format!("reissue the certificate with subjectAltName DNS:{host} (Go ignores the Common Name)")
+            } else if valid_for.is_empty() {
+                format!("reissue the certificate with subjectAltName DNS:{host}")
+            } else {
+                format!(
+                    "pull with a name the certificate lists ({}), or reissue it with subjectAltName {}:{host}",
+                    valid_for.join(", "),
+                    if host.parse::<std::net::IpAddr>().is_ok() { "IP" } else { "DNS" }
+                )
+            };
+            Check::fail(ids::TLS_HOSTNAME_MISMATCH, said).fix(fix)
+        }
+        TrustFailure::Expired { not_after }
+        | TrustFailure::NotYetValid {
+            not_before: not_after,
+        } => {
+            let expired = matches!(failure, TrustFailure::Expired { .. });
+            let local = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or_default();
+            let server = server_date(probe, session);
+            let bound = Timestamp(*not_after);
+            let mut message = format!(
+                "{said}: the certificate is valid {} {bound}; this machine's clock says {}",
+                if expired { "until" } else { "from" },
+                Timestamp(local)
+            );
+            let clock_wrong = server.is_some_and(|s| {
+                let server_ok = if expired {
+                    s <= *not_after
+                } else {
+                    s >= *not_after
+                };
+                server_ok && (s - local).abs() > 300
+            });
+            if let Some(s) = server {
+                message.push_str(&format!(
+                    " and the server's Date header says {}",
+                    Timestamp(s)
+                ));
+            }
+            let fix = if clock_wrong {
+                "this machine's clock is wrong: sudo timedatectl set-ntp true (then check: timedatectl status)".to_string()
+            } else if expired {
+                format!("renew the certificate of {registry} (it expired on {bound})")
+            } else {
+                format!("the certificate of {registry} is not valid before {bound}: check the server's clock, or reissue it")
+            };
+            Check::fail(
+                if expired {
+                    ids::TLS_EXPIRED
+                } else {
+                    ids::TLS_NOT_YET_VALID
+                },
+                message,
+            )
+            .fix(fix)
+        }
+        TrustFailure::Other(detail) => Check::fail(
+            ids::TLS_UNTRUSTED,
+            format!("docker would refuse the certificate: {detail}"),
+        ),
+    }
+}
+
+/// The server's clock, from the Date header of an answer on this session.
+fn server_date(probe: &Probe<'_>, session: &mut tls_probe::Session) -> Option<i64> {
+    let response = http1::get(&mut session.stream, &probe.name.host, "/v2/", &[], 4096).ok()?;
+    httpdate::parse_http_date(response.header("date")?)
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64)
+}
