@@ -4,6 +4,7 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::creds::ecr::EcrError;
 use crate::files::certs_dir::x509::{BundleError, KeyError};
 use crate::files::certs_dir::CertsError;
 use crate::files::daemon_config::DaemonConfigError;
@@ -85,6 +86,10 @@ pub enum Error {
     /// Reaching a registry's TLS port for `--from-server`.
     #[error(transparent)]
     TlsProbe(#[from] ProbeError),
+
+    /// An ECR token login that failed (AWS credentials, region, the AWS API, the token).
+    #[error(transparent)]
+    Ecr(#[from] EcrError),
 }
 
 impl From<CertsError> for Error {
@@ -158,6 +163,7 @@ impl Error {
                 }
                 _ => None,
             },
+            Error::Ecr(e) => e.hint(),
             _ => None,
         }
     }

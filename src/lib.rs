@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod commands;
 pub mod context;
+pub mod creds;
 pub mod doctor;
 pub mod error;
 pub mod files;

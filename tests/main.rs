@@ -9,6 +9,7 @@ mod daemon_cmd;
 mod daemon_files;
 mod docs_generated;
 mod doctor_cmd;
+mod ecr;
 mod examples;
 mod insecure_cmd;
 mod mirror_cmd;

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod aws;
 pub mod netns;
 pub mod pki;
 pub mod registry;

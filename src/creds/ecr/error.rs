@@ -1,0 +1,159 @@
+//! Everything that can stop an ECR login, each case saying exactly what failed and where, so that
+//! nobody sees amazon-ecr-credential-helper's "credentials not found" for an expired session.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EcrError {
+    #[error("{host} is not an Amazon ECR registry (expected ACCOUNT.dkr.ecr.REGION.amazonaws.com or public.ecr.aws)")]
+    NotEcrHost { host: String },
+
+    #[error("no AWS region for {host}; tried: {}", tried.join("; "))]
+    NoRegion { host: String, tried: Vec<String> },
+
+    #[error("no AWS credentials found; tried: {}", tried.join("; "))]
+    NoCredentials { tried: Vec<String> },
+
+    #[error("{present} is set but {missing} is not")]
+    PartialEnvCredentials {
+        present: &'static str,
+        missing: &'static str,
+    },
+
+    #[error("AWS profile {profile:?} does not exist in {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" or "))]
+    ProfileNotFound {
+        profile: String,
+        files: Vec<PathBuf>,
+    },
+
+    #[error("AWS profile {profile:?} ({}:{line}) has {present} but no {missing}", path.display())]
+    IncompleteProfile {
+        profile: String,
+        path: PathBuf,
+        line: usize,
+        present: &'static str,
+        missing: &'static str,
+    },
+
+    #[error("{}:{line}: {reason}", path.display())]
+    MalformedFile {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+
+    #[error("cannot read {}: {source}", path.display())]
+    ReadFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("AWS profile {profile:?} ({}) uses {setting}, which regctl does not support", path.display())]
+    Unsupported {
+        profile: String,
+        path: PathBuf,
+        setting: &'static str,
+    },
+
+    #[error("AWS profiles refer to each other in a loop: {}", chain.join(" -> "))]
+    ProfileLoop { chain: Vec<String> },
+
+    #[error("credential_process of AWS profile {profile:?} ({command}) failed: {reason}")]
+    CredentialProcess {
+        profile: String,
+        command: String,
+        reason: String,
+    },
+
+    #[error("{service} at {endpoint} refused the request: {code}: {message}")]
+    Aws {
+        service: &'static str,
+        endpoint: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+
+    #[error("cannot reach {service} at {endpoint}: {reason}")]
+    Unreachable {
+        service: &'static str,
+        endpoint: String,
+        reason: String,
+    },
+
+    #[error("{service} at {endpoint} sent an answer regctl cannot use: {reason}")]
+    BadResponse {
+        service: &'static str,
+        endpoint: String,
+        reason: String,
+    },
+
+    #[error("the ECR authorization token does not decode: {reason}")]
+    BadToken { reason: String },
+
+    #[error("{endpoint:?} is not a usable endpoint URL: {reason}")]
+    BadEndpoint { endpoint: String, reason: String },
+
+    #[error("cannot sign the request: {reason}")]
+    Signing { reason: String },
+
+    #[error("cannot set up HTTPS: {reason}")]
+    Tls { reason: String },
+
+    #[error("cannot write {}: {source}", path.display())]
+    WriteFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl EcrError {
+    /// The one thing to do next, when there is one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            EcrError::NotEcrHost { host } => Some(format!(
+                "for a VPC endpoint or proxy in front of ECR, force it: regctl login {host} --ecr --region REGION"
+            )),
+            EcrError::NoRegion { .. } => {
+                Some("pass --region REGION, or set AWS_REGION".to_string())
+            }
+            EcrError::NoCredentials { .. } | EcrError::PartialEnvCredentials { .. } => Some(
+                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run: aws configure".to_string(),
+            ),
+            EcrError::ProfileNotFound { profile, .. } => Some(format!(
+                "create it with: aws configure --profile {profile} (list profiles: aws configure list-profiles)"
+            )),
+            EcrError::IncompleteProfile { profile, .. } => {
+                Some(format!("set both keys with: aws configure --profile {profile}"))
+            }
+            EcrError::Unsupported { profile, .. } => Some(format!(
+                "let the AWS CLI produce the credentials: add `credential_process = aws configure export-credentials --profile {profile} --format process` to a profile and use that profile"
+            )),
+            EcrError::Aws { code, .. } => match code.as_str() {
+                "ExpiredTokenException" | "ExpiredToken" | "RequestExpired" => Some(
+                    "the AWS session has expired: refresh it (aws sso login, or new temporary credentials)"
+                        .to_string(),
+                ),
+                "UnrecognizedClientException" | "InvalidClientTokenId" => Some(
+                    "the access key id is unknown to AWS: check the key, its region's partition, or the session token"
+                        .to_string(),
+                ),
+                "InvalidSignatureException" | "SignatureDoesNotMatch" => Some(
+                    "the secret access key does not belong to the access key id".to_string(),
+                ),
+                "AccessDeniedException" | "AccessDenied" => Some(
+                    "the identity needs ecr:GetAuthorizationToken (ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken for ECR Public)"
+                        .to_string(),
+                ),
+                _ => None,
+            },
+            EcrError::Unreachable { .. } => Some(
+                "check the network, HTTPS_PROXY, and AWS_ENDPOINT_URL_ECR / AWS_ENDPOINT_URL if set"
+                    .to_string(),
+            ),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Credentials for registries: where Docker's secrets come from and go to.
+
+pub mod ecr;

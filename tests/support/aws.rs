@@ -1,0 +1,158 @@
+//! The AWS side of ECR tests: moto_server (PyPI `moto[server]`) on 127.0.0.1, behind
+//! `sigv4_front.py`, which checks SigV4 signatures with botocore the way AWS does, maps bad
+//! keys to AWS's error answers and gives tokens an expiry in the future (moto's is in 2015).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use super::registry::{free_port, wait_for_port};
+use super::which;
+
+/// How the front treats a key once its signature checks out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    Allow,
+    /// AccessDeniedException.
+    Deny,
+    /// ExpiredTokenException.
+    Expired,
+    /// A 200 answer whose authorizationToken is not base64.
+    GarbageToken,
+}
+
+/// An access key the front knows.
+#[derive(Debug, Clone)]
+pub struct TestKey {
+    pub id: &'static str,
+    pub secret: &'static str,
+    pub session_token: Option<&'static str>,
+    pub behaviour: Behaviour,
+}
+
+impl TestKey {
+    pub const fn allow(id: &'static str, secret: &'static str) -> TestKey {
+        TestKey {
+            id,
+            secret,
+            session_token: None,
+            behaviour: Behaviour::Allow,
+        }
+    }
+}
+
+/// A child process killed when dropped.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// moto_server plus the verifying front; `endpoint` is what AWS_ENDPOINT_URL gets.
+pub struct AwsStack {
+    pub endpoint: String,
+    front: Option<Killed>,
+    _moto: Killed,
+    _dir: TempDir,
+}
+
+const MOTO_INSTALL: &str = "python3 -m pip install 'moto[server]' (or run scripts/setup)";
+
+impl AwsStack {
+    pub fn start(keys: &[TestKey]) -> AwsStack {
+        let moto_bin = which("moto_server")
+            .unwrap_or_else(|| panic!("moto_server is not installed; install it: {MOTO_INSTALL}"));
+        let botocore = Command::new("python3")
+            .args(["-c", "import botocore"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            botocore,
+            "python3 cannot import botocore; install it: {MOTO_INSTALL}"
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("regctl-aws-")
+            .tempdir()
+            .unwrap();
+
+        let port = free_port();
+        let moto = Killed(
+            Command::new(moto_bin)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(dir.path().join("moto.log")).unwrap())
+                .spawn()
+                .expect("start moto_server"),
+        );
+        wait_for_port(port, "moto_server");
+
+        let table: serde_json::Map<String, Value> = keys
+            .iter()
+            .map(|k| {
+                let behaviour = match k.behaviour {
+                    Behaviour::Allow => "allow",
+                    Behaviour::Deny => "deny",
+                    Behaviour::Expired => "expired",
+                    Behaviour::GarbageToken => "garbage-token",
+                };
+                (
+                    k.id.to_string(),
+                    serde_json::json!({
+                        "secret": k.secret,
+                        "session_token": k.session_token,
+                        "behaviour": behaviour,
+                    }),
+                )
+            })
+            .collect();
+        let keys_file = dir.path().join("keys.json");
+        std::fs::write(&keys_file, Value::Object(table).to_string()).unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/sigv4_front.py");
+        let mut front = Command::new("python3")
+            .arg(script)
+            .arg("--upstream")
+            .arg(format!("http://127.0.0.1:{port}"))
+            .arg("--keys")
+            .arg(&keys_file)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(dir.path().join("front.log")).unwrap())
+            .spawn()
+            .expect("start sigv4_front.py");
+        let mut line = String::new();
+        BufReader::new(front.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let front_port: u16 = line.trim().parse().unwrap_or_else(|_| {
+            let log = std::fs::read_to_string(dir.path().join("front.log")).unwrap_or_default();
+            panic!("sigv4_front.py did not start: {log}")
+        });
+        AwsStack {
+            endpoint: format!("http://127.0.0.1:{front_port}"),
+            front: Some(Killed(front)),
+            _moto: moto,
+            _dir: dir,
+        }
+    }
+
+    /// Accepted (signature-checked) requests per service: `ecr`, `ecr-public`, `sts`.
+    pub fn accepted(&self, service: &str) -> u64 {
+        let body = regctl::creds::ecr::http_client()
+            .unwrap()
+            .get(format!("{}/_front/stats", self.endpoint))
+            .send()
+            .and_then(|r| r.text())
+            .expect("front stats");
+        let stats: Value = serde_json::from_str(&body).unwrap();
+        stats.get(service).and_then(Value::as_u64).unwrap_or(0)
+    }
+
+    /// Takes the endpoint down (connections are refused from now on).
+    pub fn stop_front(&mut self) {
+        self.front = None;
+    }
+}
