@@ -6,13 +6,13 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, WebPkiSupportedAlgorithms};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, ClientConnection};
+
+use super::trust::ChainVerifier;
 
 /// dockerd's registry transport: 30 s to connect, 10 s for the TLS handshake.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -71,53 +71,6 @@ pub enum ProbeError {
     Handshake { host: String, detail: String },
 }
 
-/// A verifier that records the presented chain and accepts it.
-#[derive(Debug)]
-struct Recorder {
-    chain: Mutex<Option<Vec<Vec<u8>>>>,
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for Recorder {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let chain = std::iter::once(end_entity)
-            .chain(intermediates)
-            .map(|c| c.as_ref().to_vec())
-            .collect();
-        *self.chain.lock().unwrap_or_else(|p| p.into_inner()) = Some(chain);
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
 /// Connects to `host:port` (host as in URLs: IPv6 in brackets) and runs a TLS handshake with SNI
 /// for `host`, recording the chain.
 pub fn probe(host: &str, port: u16, opts: ProbeOptions) -> Result<Presented, ProbeError> {
@@ -167,10 +120,7 @@ pub fn handshake(
         detail: source.to_string(),
     })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let recorder = Arc::new(Recorder {
-        chain: Mutex::new(None),
-        algorithms: provider.signature_verification_algorithms,
-    });
+    let recorder = Arc::new(ChainVerifier::recording());
     let handshake_err = |detail: String| ProbeError::Handshake {
         host: shown.clone(),
         detail,
@@ -212,11 +162,7 @@ pub fn handshake(
             }
         }
     }
-    let chain = recorder
-        .chain
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take();
+    let chain = recorder.recorded();
     match (chain, failure) {
         (Some(chain), failure) => {
             let _ = sock.set_read_timeout(None);

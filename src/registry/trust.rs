@@ -230,11 +230,11 @@ impl HostTrust {
     /// insecure registry (dockerd sets InsecureSkipVerify), and the client pair when there is one.
     pub fn client_config(&self, verify: bool) -> Arc<ClientConfig> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier: Arc<dyn ServerCertVerifier> = Arc::new(GoVerifier {
-            trust: self.clone(),
-            verify,
-            algorithms: provider.signature_verification_algorithms,
-        });
+        let verifier: Arc<dyn ServerCertVerifier> = Arc::new(ChainVerifier::new(if verify {
+            Decision::Go(self.clone())
+        } else {
+            Decision::Accept
+        }));
         let builder = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .expect("ring supports the default protocol versions")
@@ -397,15 +397,48 @@ fn map_failure(e: CertificateError, leaf: &[u8], hostname: &str) -> TrustFailure
     }
 }
 
-/// rustls verifier with Go's decisions (or none, for insecure registries).
+/// What a [`ChainVerifier`] does with the chain a server presents.
 #[derive(Debug)]
-struct GoVerifier {
-    trust: HostTrust,
-    verify: bool,
+enum Decision {
+    /// Go's verdict with this trust.
+    Go(HostTrust),
+    /// Accept anything (dockerd's InsecureSkipVerify for insecure registries).
+    Accept,
+    /// Accept, and keep the chain for the caller to judge (trust-ca --from-server, doctor).
+    Record(std::sync::Mutex<Option<Vec<Vec<u8>>>>),
+}
+
+/// The one rustls verifier regctl uses. Whatever it decides about the chain, the handshake
+/// signatures are always checked, so the peer holds the leaf's key.
+#[derive(Debug)]
+pub struct ChainVerifier {
+    decision: Decision,
     algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for GoVerifier {
+impl ChainVerifier {
+    fn new(decision: Decision) -> ChainVerifier {
+        ChainVerifier {
+            decision,
+            algorithms: rustls::crypto::ring::default_provider().signature_verification_algorithms,
+        }
+    }
+
+    /// A verifier that accepts and records the presented chain (read it back with `recorded`).
+    pub fn recording() -> ChainVerifier {
+        ChainVerifier::new(Decision::Record(std::sync::Mutex::new(None)))
+    }
+
+    /// The chain (leaf first) recorded during the handshake, if the server got that far.
+    pub fn recorded(&self) -> Option<Vec<Vec<u8>>> {
+        match &self.decision {
+            Decision::Record(chain) => chain.lock().unwrap_or_else(|p| p.into_inner()).take(),
+            _ => None,
+        }
+    }
+}
+
+impl ServerCertVerifier for ChainVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -414,22 +447,30 @@ impl ServerCertVerifier for GoVerifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if !self.verify {
-            return Ok(ServerCertVerified::assertion());
-        }
-        let chain: Vec<Vec<u8>> = std::iter::once(end_entity)
-            .chain(intermediates)
-            .map(|c| c.as_ref().to_vec())
-            .collect();
-        let host = match server_name {
-            ServerName::DnsName(d) => d.as_ref().to_string(),
-            ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
-            _ => String::new(),
+        let chain = || -> Vec<Vec<u8>> {
+            std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.as_ref().to_vec())
+                .collect()
         };
-        self.trust
-            .verify(&chain, &host, now)
-            .map(|_| ServerCertVerified::assertion())
-            .map_err(|f| rustls::Error::General(describe(&f, &host)))
+        match &self.decision {
+            Decision::Accept => Ok(ServerCertVerified::assertion()),
+            Decision::Record(slot) => {
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(chain());
+                Ok(ServerCertVerified::assertion())
+            }
+            Decision::Go(trust) => {
+                let host = match server_name {
+                    ServerName::DnsName(d) => d.as_ref().to_string(),
+                    ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
+                    _ => String::new(),
+                };
+                trust
+                    .verify(&chain(), &host, now)
+                    .map(|_| ServerCertVerified::assertion())
+                    .map_err(|f| rustls::Error::General(describe(&f, &host)))
+            }
+        }
     }
 
     fn verify_tls12_signature(
