@@ -174,6 +174,43 @@ pub enum Command {
     /// Registry certificates in certs.d
     #[command(subcommand)]
     Certs(CertsCommand),
+
+    /// Log in to a registry: check the credentials against it, then store them where docker,
+    /// skopeo and podman look (credHelpers > credsStore > plain-text auths)
+    #[command(after_help = "Examples:
+  regctl login registry.example.com -u alice
+  printf '%s' \"$TOKEN\" | regctl login ghcr.io -u alice --password-stdin --store keychain
+  regctl login 10.0.0.5:5000 -u ci --password-stdin --store file -o json < pw.txt")]
+    Login(LoginArgs),
+
+    /// Log out: erase a registry's credentials from its credential store and from config.json
+    #[command(after_help = "Examples:
+  regctl logout registry.example.com
+  regctl logout --all --check")]
+    Logout {
+        /// Registry: host[:port], a URL, or docker.io (the default)
+        #[arg(value_name = "REGISTRY", conflicts_with = "all")]
+        registry: Option<String>,
+        /// Every registry known from auths and credHelpers
+        #[arg(long)]
+        all: bool,
+    },
+
+    /// Stored registry credentials: list them, move plain-text ones into the keychain
+    #[command(subcommand)]
+    Creds(CredsCommand),
+
+    /// Serve the Docker credential-helper protocol from the OS keychain (this is what
+    /// docker-credential-regctl runs; docker calls it through credHelpers)
+    #[command(after_help = "Examples:
+  echo registry.example.com | regctl credential-helper get
+  regctl credential-helper list
+  ln -s \"$(command -v regctl)\" ~/.local/bin/docker-credential-regctl")]
+    CredentialHelper {
+        /// store, get, erase, list or version
+        #[arg(value_name = "ACTION")]
+        action: String,
+    },
 }
 
 /// `regctl trust-ca`: what to trust, where from.
@@ -245,6 +282,52 @@ pub enum CertsCommand {
     },
 }
 
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Registry: host[:port], a URL, or docker.io (the default)
+    #[arg(value_name = "REGISTRY")]
+    pub registry: Option<String>,
+
+    /// Username (prompted for on a terminal when missing)
+    #[arg(short, long)]
+    pub username: Option<String>,
+
+    /// Password or token (insecure: it shows up in the process list and shell history)
+    #[arg(short, long, conflicts_with = "password_stdin")]
+    pub password: Option<String>,
+
+    /// Read the password or token from stdin (one trailing newline is removed)
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// Where to keep the secret: auto (credHelpers/credsStore if configured, else the OS
+    /// keychain when reachable, else plain text), file, keychain, or helper:NAME
+    #[arg(long, default_value = "auto", value_name = "STORE")]
+    pub store: String,
+
+    /// Store the credentials without checking them against the registry
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredsCommand {
+    /// Every registry with stored credentials: where they are and the username, never the secret
+    #[command(after_help = "Examples:
+  regctl creds list
+  regctl creds list -o json | jq '.credentials[] | select(.plaintext)'")]
+    List,
+    /// Move plain-text credentials from config.json into the keychain (credHelpers -> regctl)
+    #[command(after_help = "Examples:
+  regctl creds migrate --to keychain --check
+  regctl creds migrate --to keychain --diff")]
+    Migrate {
+        /// The destination store
+        #[arg(long, value_enum)]
+        to: MigrateTarget,
+    },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CompletionShell {
     Bash,
@@ -252,6 +335,11 @@ pub enum CompletionShell {
     Fish,
     Powershell,
     Elvish,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MigrateTarget {
+    Keychain,
 }
 
 #[derive(Debug, Subcommand)]

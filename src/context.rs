@@ -12,12 +12,14 @@ pub struct Environment {
     pub xdg_state_home: Option<PathBuf>,
     pub xdg_cache_home: Option<PathBuf>,
     pub docker_host: Option<String>,
+    /// PATH, where credential helpers are looked up.
+    pub path: Option<std::ffi::OsString>,
+    /// DOCKER_AUTH_CONFIG is set (docker 28.3+ reads credentials from it first).
+    pub docker_auth_config: bool,
     pub euid: u32,
     pub no_color: bool,
     /// The shell's HTTP(S)_PROXY / NO_PROXY, as Go reads them.
     pub proxy: crate::doctor::proxy::ProxyEnv,
-    /// The directories of PATH, where docker looks for credential helpers.
-    pub path_dirs: Vec<PathBuf>,
     /// REGCTL_DOCKER_SERVICE_DIR: where docker.service drop-ins live (for dockerd's proxy).
     pub docker_service_dir: Option<PathBuf>,
 }
@@ -36,13 +38,13 @@ impl Environment {
             xdg_state_home: path("XDG_STATE_HOME"),
             xdg_cache_home: path("XDG_CACHE_HOME"),
             docker_host: std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty()),
+            path: std::env::var_os("PATH"),
+            docker_auth_config: std::env::var_os("DOCKER_AUTH_CONFIG")
+                .is_some_and(|v| !v.is_empty()),
             // SAFETY: geteuid has no preconditions and cannot fail.
             euid: unsafe { libc::geteuid() },
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
             proxy: crate::doctor::proxy::ProxyEnv::from_lookup(|k| std::env::var(k).ok()),
-            path_dirs: std::env::var_os("PATH")
-                .map(|p| std::env::split_paths(&p).collect())
-                .unwrap_or_default(),
             docker_service_dir: path("REGCTL_DOCKER_SERVICE_DIR"),
         }
     }
@@ -118,6 +120,8 @@ pub struct Paths {
     pub cache_dir: PathBuf,
     /// docker.service drop-in directories, where dockerd's proxy environment is set.
     pub docker_service_dropins: Vec<PathBuf>,
+    /// The directories of PATH (credential helpers are found there).
+    pub exec_path: Vec<PathBuf>,
     pub rootless: bool,
 }
 
@@ -169,6 +173,11 @@ impl Paths {
                     PathBuf::from("/run/systemd/system/docker.service.d"),
                 ],
             },
+            exec_path: env
+                .path
+                .as_ref()
+                .map(|p| std::env::split_paths(p).collect())
+                .unwrap_or_default(),
             rootless,
         }
     }

@@ -5,11 +5,14 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::creds::ecr::EcrError;
+use crate::creds::CredsError;
 use crate::files::certs_dir::x509::{BundleError, KeyError};
 use crate::files::certs_dir::CertsError;
 use crate::files::daemon_config::DaemonConfigError;
+use crate::files::docker_config::DockerConfigError;
 use crate::files::json_file::FileError;
 use crate::hints;
+use crate::registry::client::RegistryError;
 use crate::registry::tls_probe::ProbeError;
 
 /// Exit codes of the output contract (DESIGN.md).
@@ -90,6 +93,41 @@ pub enum Error {
     /// An ECR token login that failed (AWS credentials, region, the AWS API, the token).
     #[error(transparent)]
     Ecr(#[from] EcrError),
+
+    #[error(transparent)]
+    DockerConfig(#[from] DockerConfigError),
+
+    #[error(transparent)]
+    Creds(#[from] CredsError),
+
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+
+    /// A value is missing and regctl may not prompt for it.
+    #[error(
+        "no {what} given, and regctl cannot prompt for it (not a terminal, or --non-interactive)"
+    )]
+    CannotPrompt { what: &'static str },
+
+    #[error("the {what} is empty")]
+    Empty { what: &'static str },
+
+    #[error("reading the {what} failed: {detail}")]
+    Input { what: &'static str, detail: String },
+
+    /// `--store file` while `credsStore` sends every registry to a helper.
+    #[error("{path} sets credsStore={helper:?}, so docker would not read plain-text credentials for {server}")]
+    FileStoreShadowed {
+        path: PathBuf,
+        helper: String,
+        server: String,
+    },
+
+    #[error("{0:?} is not a store; use auto, file, keychain or helper:NAME")]
+    BadStore(String),
+
+    #[error("unknown credential helper action {0:?}; use store, get, erase, list or version")]
+    HelperAction(String),
 }
 
 impl From<CertsError> for Error {
@@ -164,6 +202,13 @@ impl Error {
                 _ => None,
             },
             Error::Ecr(e) => e.hint(),
+            Error::DockerConfig(DockerConfigError::BadAuth { path, key, .. }) => {
+                Some(hints::bad_auth_entry(path, key))
+            }
+            Error::Creds(e) => hints::creds(e),
+            Error::Registry(e) => hints::registry(e),
+            Error::CannotPrompt { .. } => Some(hints::login_non_interactive(argv)),
+            Error::FileStoreShadowed { helper, .. } => Some(hints::file_store_shadowed(helper)),
             _ => None,
         }
     }
@@ -195,3 +240,19 @@ fn certs_hint(e: &CertsError, argv: &[String]) -> Option<String> {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error's message followed by each cause not already in it (for errors from libraries that
+/// nest io, TLS and protocol errors).
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}

@@ -217,3 +217,107 @@ pub fn certs_take_effect(containers: bool) -> String {
 pub fn insecure_registry_skips_ca(host: &str) -> String {
     format!("dockerd treats {host} as insecure (listed in insecure-registries, or on loopback): it skips verification and does not read certs.d for it, client certificates included; podman and skopeo still use these files")
 }
+
+/// A config.json `auths` entry docker cannot decode either.
+pub fn bad_auth_entry(path: &std::path::Path, key: &str) -> String {
+    format!(
+        "log in again to replace it (regctl login {}), or delete auths[{key:?}] from {} by hand",
+        shell_quote(key),
+        shell_quote(&path.display().to_string())
+    )
+}
+
+/// Credential-store failures.
+pub fn creds(e: &crate::creds::CredsError) -> Option<String> {
+    use crate::creds::CredsError as C;
+    match e {
+        C::HelperMissing { helper, .. } if helper == "secretservice" || helper == "pass" => Some(
+            format!("install it: sudo apt-get install golang-docker-credential-helpers (docker-credential-{helper})"),
+        ),
+        C::HelperMissing { helper, .. } if helper == crate::creds::REGCTL_HELPER => {
+            Some(helper_symlink())
+        }
+        C::HelperMissing { helper, .. } => Some(format!(
+            "install docker-credential-{helper} on PATH, or log in with another store: regctl login --store keychain"
+        )),
+        C::KeychainUnavailable { .. } | C::KeychainTimeout { .. } => Some(
+            "start a Secret Service (gnome-keyring-daemon --start --components=secrets, inside a D-Bus session such as dbus-run-session -- $SHELL), or store in plain text: regctl login --store file"
+                .into(),
+        ),
+        C::KeychainLocked { .. } => Some(
+            "unlock the keyring (log in to the desktop, or: printf '%s' \"$KEYRING_PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets), or store in plain text: regctl login --store file"
+                .into(),
+        ),
+        C::HelperFailed { helper, .. } | C::HelperGarbage { helper, .. } => Some(format!(
+            "run it by hand to see what it says: echo SERVER | docker-credential-{helper} get"
+        )),
+        _ => None,
+    }
+}
+
+/// Registry failures during login.
+pub fn registry(e: &crate::registry::client::RegistryError) -> Option<String> {
+    use crate::registry::client::RegistryError as R;
+    match e {
+        R::Unauthorized { .. } => {
+            Some("check the username and password (or token) and try again; nothing was stored".into())
+        }
+        R::Connect { .. } => Some(
+            "check the address and that the registry is up: regctl doctor REGISTRY; to store credentials without checking them: regctl login --no-verify".into(),
+        ),
+        R::NotARegistry { .. } => Some(
+            "use the registry's own address (Docker Hub is docker.io); a registry answers 200 or 401 to GET /v2/".into(),
+        ),
+        R::PlainHttpRefused { host, .. } => Some(format!(
+            "if the registry really has no TLS, make it insecure first: regctl insecure add {}",
+            shell_quote(host)
+        )),
+        R::Trust(_) => Some("CA certificates must end in .crt; a client pair is NAME.cert with NAME.key".into()),
+        _ => None,
+    }
+}
+
+/// Login needs a username and password and cannot ask for them.
+pub fn login_non_interactive(argv: &[String]) -> String {
+    let registry = argv
+        .iter()
+        .skip_while(|a| a.as_str() != "login")
+        .nth(1)
+        .filter(|a| !a.starts_with('-'))
+        .map(|a| format!(" {}", shell_quote(a)))
+        .unwrap_or_default();
+    format!("pass them without a prompt: printf '%s' \"$PASSWORD\" | regctl login{registry} -u USER --password-stdin")
+}
+
+/// `--store file` while a credsStore is configured.
+pub fn file_store_shadowed(helper: &str) -> String {
+    format!(
+        "use that store instead (regctl login --store helper:{helper}), or keep the secret out of plain text: regctl login --store keychain"
+    )
+}
+
+/// How to put docker-credential-regctl on PATH: a symlink to regctl (it answers to that name).
+pub fn helper_symlink() -> String {
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "$(command -v regctl)".into());
+    format!(
+        "put docker-credential-regctl on PATH, for example: sudo ln -s {} /usr/local/bin/docker-credential-regctl",
+        shell_quote(&exe)
+    )
+}
+
+/// docker's warning for `-p`.
+pub const PASSWORD_ARGV_WARNING: &str =
+    "WARNING! Using --password via the CLI is insecure. Use --password-stdin.";
+
+/// DOCKER_AUTH_CONFIG (docker 28.3+) holds credentials docker uses before config.json's.
+pub const DOCKER_AUTH_CONFIG_WARNING: &str = "DOCKER_AUTH_CONFIG is set: docker uses the credentials in it before what this login stores (unset it to use these)";
+
+/// docker's warning when a password is written in plain text.
+pub fn plain_text_warning(path: &std::path::Path) -> String {
+    format!(
+        "WARNING! Your credentials are stored unencrypted in '{}'. Configure a credential helper to remove this warning. See https://docs.docker.com/go/credential-store/ (or: regctl creds migrate --to keychain)",
+        path.display()
+    )
+}

@@ -5,6 +5,8 @@
 mod support;
 
 mod certs_cmd;
+mod credential_helper;
+mod creds_cmd;
 mod daemon_cmd;
 mod daemon_files;
 mod docs_generated;
@@ -12,5 +14,9 @@ mod doctor_cmd;
 mod ecr;
 mod examples;
 mod insecure_cmd;
+mod keychain;
+mod login_cmd;
 mod mirror_cmd;
+mod registry_client;
+mod token_auth;
 mod trust_ca_cmd;

@@ -28,7 +28,7 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<Outcome> {
         certs_dir: ctx.paths.certs_dir.clone(),
         systemd_dropin_dirs: ctx.paths.docker_service_dropins.clone(),
         proxy_env: ctx.env.proxy.clone(),
-        path_dirs: ctx.env.path_dirs.clone(),
+        path_dirs: ctx.paths.exec_path.clone(),
         timeout: Duration::from_secs_f64(args.timeout),
     };
     let targets = if args.registries.is_empty() {

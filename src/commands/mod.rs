@@ -6,23 +6,32 @@ use std::io::IsTerminal;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{CertsCommand, Cli, Command, DaemonCommand, InsecureCommand, MirrorCommand};
+use crate::cli::{
+    CertsCommand, Cli, Command, CredsCommand, DaemonCommand, InsecureCommand, MirrorCommand,
+};
 use crate::context::{Context, Environment, PathFlags, Paths};
 use crate::error::{exit, Result};
 use crate::output::{Format, Outcome, Printer};
 
 pub mod certs;
 pub mod completions;
+pub mod credential_helper;
+pub mod creds;
 pub mod daemon;
 pub mod daemon_list;
 pub mod doctor;
 pub mod insecure;
+pub mod login;
+pub mod logout;
 pub mod man;
 pub mod mirror;
 pub mod trust_ca;
 
 /// Runs regctl with these arguments and returns the exit code.
 pub fn main(argv: Vec<OsString>) -> i32 {
+    if credential_helper::invoked_as_helper(&argv) {
+        return credential_helper::main(&argv);
+    }
     // The shell's completion callback (COMPLETE=bash regctl -- ...) answers and exits here.
     clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(completions::COMPLETE_VAR)
@@ -40,6 +49,9 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             };
         }
     };
+    if let Command::CredentialHelper { action } = &cli.command {
+        return credential_helper::run(action);
+    }
     let env = Environment::from_process();
     let g = &cli.global;
     let format = if g.json { Format::Json } else { g.output };
@@ -122,5 +134,12 @@ fn run(command: Command, ctx: &Context) -> Result<Outcome> {
                 containers,
             } => certs::list::run(registry.as_deref(), containers, ctx),
         },
+        Command::Login(args) => login::run(args, ctx),
+        Command::Logout { registry, all } => logout::run(registry.as_deref(), all, ctx),
+        Command::Creds(c) => match c {
+            CredsCommand::List => creds::list::run(ctx),
+            CredsCommand::Migrate { to: _ } => creds::migrate::run(ctx),
+        },
+        Command::CredentialHelper { action } => Err(crate::error::Error::HelperAction(action)),
     }
 }

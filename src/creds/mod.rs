@@ -1,3 +1,125 @@
-//! Credentials for registries: where Docker's secrets come from and go to.
+//! Where registry credentials live, behind one small `Store` trait: plain text in config.json
+//! (`file`), any `docker-credential-NAME` helper (`helper`), or the OS keychain through the
+//! `keyring` crate (`keychain`). `open` picks the store for a registry by docker's order
+//! (`credHelpers[KEY]` > `credsStore` > `auths`); `serve` speaks the helper protocol so that
+//! docker, skopeo and podman can read what regctl keeps in the keychain.
+//!
+//! Nothing here prints or prompts.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::files::docker_config::DockerConfigError;
 
 pub mod ecr;
+pub mod file;
+pub mod helper;
+pub mod keychain;
+pub mod serve;
+
+/// The helper name under which regctl serves its keychain (`docker-credential-regctl`).
+pub const REGCTL_HELPER: &str = "regctl";
+
+/// docker-credential-helpers' not-found message; clients match it exactly.
+pub const NOT_FOUND: &str = "credentials not found in native keychain";
+
+/// The username docker uses when the secret is an identity token.
+pub const IDENTITY_TOKEN_USER: &str = "<token>";
+
+/// One registry's credentials. Debug never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// The key it is stored under (`host[:port]` or Docker Hub's URL).
+    pub server_url: String,
+    pub username: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("server_url", &self.server_url)
+            .field("username", &self.username)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Credential {
+    pub fn is_identity_token(&self) -> bool {
+        self.username == IDENTITY_TOKEN_USER
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CredsError {
+    #[error(transparent)]
+    Config(#[from] DockerConfigError),
+    #[error("docker-credential-{helper} is not on PATH (needed for {server})")]
+    HelperMissing { helper: String, server: String },
+    #[error("docker-credential-{helper} {action} failed: {message}")]
+    HelperFailed {
+        helper: String,
+        action: &'static str,
+        message: String,
+    },
+    #[error("docker-credential-{helper} {action} printed something that is not the helper protocol: {output:?}")]
+    HelperGarbage {
+        helper: String,
+        action: &'static str,
+        output: String,
+    },
+    #[error("docker-credential-{helper} {action} did not finish within {secs} s")]
+    HelperTimeout {
+        helper: String,
+        action: &'static str,
+        secs: u64,
+    },
+    #[error("cannot run {path}: {source}")]
+    HelperExec {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// No Secret Service (or native keychain) could be reached.
+    #[error("the OS keychain is not available: {detail}")]
+    KeychainUnavailable { detail: String },
+    /// The keychain is there but locked (or refused access).
+    #[error("the OS keychain is locked or refused access: {detail}")]
+    KeychainLocked { detail: String },
+    #[error("the OS keychain failed: {detail}")]
+    Keychain { detail: String },
+    #[error("the OS keychain did not answer within {secs} s")]
+    KeychainTimeout { secs: u64 },
+    #[error("the keychain item for {server} is not regctl's format")]
+    KeychainGarbage { server: String },
+    #[error("{what} is not valid for the credential helper protocol: {detail}")]
+    Protocol { what: &'static str, detail: String },
+    #[error("the credential store refused an empty username for {server}")]
+    EmptyUsername { server: String },
+}
+
+/// A credential store. Implementations are small: four operations keyed by server URL.
+///
+/// * `get` returns `Ok(None)` when nothing is stored (never an error for "not found").
+/// * `store` replaces what is stored under `cred.server_url`.
+/// * `erase` returns whether something was there; erasing nothing is not an error.
+/// * `list` maps server URL to username (never the secret).
+pub trait Store {
+    /// How users name this store: `file`, `keychain`, `helper:NAME`.
+    fn name(&self) -> String;
+    fn get(&self, server_url: &str) -> Result<Option<Credential>, CredsError>;
+    fn store(&mut self, cred: &Credential) -> Result<(), CredsError>;
+    fn erase(&mut self, server_url: &str) -> Result<bool, CredsError>;
+    fn list(&self) -> Result<BTreeMap<String, String>, CredsError>;
+}
+
+/// Opens a helper-backed store by helper name: `regctl` is the keychain in-process (the same
+/// code `docker-credential-regctl` runs), anything else is `docker-credential-NAME` on `path`.
+pub fn open_helper(name: &str, path: &[PathBuf]) -> Box<dyn Store> {
+    if name == REGCTL_HELPER {
+        Box::new(keychain::Keychain::new())
+    } else {
+        Box::new(helper::Helper::new(name, path))
+    }
+}

@@ -1,7 +1,11 @@
-//! Talking about and to registries: name normalisation (one rule for every command) and the TLS
-//! probe that records the certificate chain a registry presents.
+//! Talking about and to registries: name normalisation (one rule for every command), dockerd's
+//! trust, the trust-aware HTTP client, WWW-Authenticate challenges, the Basic/Bearer token flows,
+//! and the TLS probe and bounded HTTP/1.1 exchange doctor uses.
 
+pub mod challenge;
+pub mod client;
 pub mod http1;
 pub mod names;
 pub mod tls_probe;
+pub mod token;
 pub mod trust;

@@ -3,9 +3,12 @@
 #![allow(dead_code)]
 
 pub mod aws;
+pub mod creds;
+pub mod keyring;
 pub mod netns;
 pub mod pki;
 pub mod registry;
+pub mod token_server;
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;

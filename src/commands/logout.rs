@@ -1,0 +1,90 @@
+//! `regctl logout`: erase a registry's credentials under every key docker erases
+//! (`[KEY, host, http://host, https://host]`), from its credential store and from `auths`.
+//! Changed only when something existed.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use super::creds::helper_store;
+use crate::context::Context;
+use crate::error::Result;
+use crate::files::docker_config as dc;
+use crate::files::json_file::{FileKind, JsonFile};
+use crate::output::Outcome;
+use crate::registry::names;
+
+pub fn run(registry: Option<&str>, all: bool, ctx: &Context) -> Result<Outcome> {
+    let path = ctx.paths.client_config();
+    let mut file = JsonFile::edit(&path, FileKind::CLIENT_CONFIG, ctx.check)?;
+    let mut out = Outcome::new("");
+    // (credential key, every key docker erases for it)
+    let targets: Vec<(String, Vec<String>)> = if all {
+        let mut keys: BTreeSet<String> = dc::all_auths(&file.value, &path)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        keys.extend(
+            dc::all_cred_helpers(&file.value)
+                .into_iter()
+                .map(|(k, _)| k),
+        );
+        keys.into_iter()
+            .map(|k| match names::parse(&k) {
+                Ok(n) => (n.cred_key.clone(), n.logout_keys()),
+                Err(_) => (k.clone(), vec![k]),
+            })
+            .collect()
+    } else {
+        let n = names::parse(registry.unwrap_or(""))?;
+        vec![(n.cred_key.clone(), n.logout_keys())]
+    };
+    let mut erased = Vec::new();
+    let mut store_changed = false;
+    for (key, keys) in &targets {
+        let mut found = false;
+        if let Some(helper) = dc::store_for(&file.value, key).helper().map(str::to_string) {
+            let mut store = helper_store(&helper, ctx);
+            for k in keys {
+                let res = if ctx.check {
+                    store.get(k).map(|c| c.is_some())
+                } else {
+                    store.erase(k)
+                };
+                match res {
+                    Ok(true) => {
+                        found = true;
+                        store_changed = true;
+                    }
+                    Ok(false) => {}
+                    // docker warns and goes on to clean config.json.
+                    Err(e) => {
+                        out = out.warn(format!("could not erase {k} from {}: {e}", store.name()))
+                    }
+                }
+            }
+        }
+        found |= dc::remove_auths(&mut file.value, keys);
+        if found {
+            erased.push(key.clone());
+        }
+    }
+    // docker keeps credHelpers entries on logout, and so does regctl.
+    let saved = file.save(ctx.check)?;
+    out = out.with_save(&saved);
+    out.changed |= store_changed;
+    out.msg = if erased.is_empty() {
+        match (all, targets.first()) {
+            (false, Some((k, _))) => format!("not logged in to {k}"),
+            _ => "no stored credentials".to_string(),
+        }
+    } else {
+        format!(
+            "{} {}",
+            ctx.did("logged out of", "would log out of"),
+            erased.join(", ")
+        )
+    };
+    Ok(out.data("registries", json!(erased)))
+}

@@ -1,0 +1,228 @@
+//! The Docker credential-helper protocol, served: what `docker-credential-regctl ACTION` (and
+//! `regctl credential-helper ACTION`) does. Exactly one action, the request on stdin, the answer
+//! or the error text on STDOUT, exit 1 on error; "not found" is exactly
+//! `credentials not found in native keychain`.
+//!
+//! Which store serves a server URL is decided per request by `Backends::for_server`, so another
+//! store (ECR tokens, say) can take some hosts while the keychain keeps the rest.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+use serde_json::{json, Value};
+
+use super::keychain::Keychain;
+use super::{Credential, CredsError, Store, NOT_FOUND};
+
+/// Picks the store for each request.
+pub trait Backends {
+    /// The store for this server URL (as the client sent it).
+    fn for_server(&self, server_url: &str) -> Box<dyn Store>;
+    /// The stores `list` merges (first one wins on duplicate URLs).
+    fn all(&self) -> Vec<Box<dyn Store>>;
+}
+
+/// Every host in the OS keychain.
+pub struct KeychainOnly;
+
+impl Backends for KeychainOnly {
+    fn for_server(&self, _server_url: &str) -> Box<dyn Store> {
+        Box::new(Keychain::new())
+    }
+
+    fn all(&self) -> Vec<Box<dyn Store>> {
+        vec![Box::new(Keychain::new())]
+    }
+}
+
+/// The actions of the protocol.
+pub const ACTIONS: &[&str] = &["store", "get", "erase", "list", "version"];
+
+/// Serves one request; returns the exit code.
+pub fn serve(
+    action: &str,
+    input: &mut dyn Read,
+    out: &mut dyn Write,
+    backends: &dyn Backends,
+) -> i32 {
+    match handle(action, input, backends) {
+        Ok(text) => {
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            0
+        }
+        Err(message) => {
+            let _ = writeln!(out, "{message}");
+            let _ = out.flush();
+            1
+        }
+    }
+}
+
+fn read_all(input: &mut dyn Read) -> Result<String, String> {
+    let mut s = String::new();
+    input
+        .read_to_string(&mut s)
+        .map_err(|e| format!("cannot read the request: {e}"))?;
+    Ok(s)
+}
+
+fn server_url(input: &mut dyn Read) -> Result<String, String> {
+    let url = read_all(input)?.trim().to_string();
+    if url.is_empty() {
+        return Err("no credentials server URL".into());
+    }
+    Ok(url)
+}
+
+fn handle(action: &str, input: &mut dyn Read, backends: &dyn Backends) -> Result<String, String> {
+    let err = |e: CredsError| e.to_string();
+    match action {
+        "store" => {
+            let text = read_all(input)?;
+            let v: Value = serde_json::from_str(&text)
+                .map_err(|e| format!("error reading credentials from stdin: {e}"))?;
+            let field = |k: &str| {
+                v.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let cred = Credential {
+                server_url: field("ServerURL").trim().to_string(),
+                username: field("Username"),
+                secret: field("Secret"),
+            };
+            if cred.server_url.is_empty() {
+                return Err("no credentials server URL".into());
+            }
+            if cred.username.is_empty() {
+                return Err("no credentials username".into());
+            }
+            backends
+                .for_server(&cred.server_url)
+                .store(&cred)
+                .map_err(err)?;
+            Ok(String::new())
+        }
+        "get" => {
+            let url = server_url(input)?;
+            match backends.for_server(&url).get(&url).map_err(err)? {
+                Some(c) => Ok(json!({
+                    "ServerURL": url,
+                    "Username": c.username,
+                    "Secret": c.secret,
+                })
+                .to_string()
+                    + "\n"),
+                None => Err(NOT_FOUND.into()),
+            }
+        }
+        "erase" => {
+            let url = server_url(input)?;
+            // Erasing nothing succeeds, as docker-credential-secretservice does.
+            backends.for_server(&url).erase(&url).map_err(err)?;
+            Ok(String::new())
+        }
+        "list" => {
+            let mut all = BTreeMap::new();
+            for store in backends.all() {
+                for (url, user) in store.list().map_err(err)? {
+                    all.entry(url).or_insert(user);
+                }
+            }
+            Ok(serde_json::to_string(&all).expect("a map of strings") + "\n")
+        }
+        "version" => Ok(format!(
+            "docker-credential-regctl (regctl) {}\n",
+            env!("CARGO_PKG_VERSION")
+        )),
+        other => Err(format!(
+            "unknown credential helper action {other:?}; usage: docker-credential-regctl <store|get|erase|list|version>"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// An in-memory store for protocol tests only (never used by regctl itself).
+    #[derive(Clone, Default)]
+    struct Memory(Rc<RefCell<BTreeMap<String, Credential>>>);
+
+    impl Store for Memory {
+        fn name(&self) -> String {
+            "memory".into()
+        }
+        fn get(&self, u: &str) -> Result<Option<Credential>, CredsError> {
+            Ok(self.0.borrow().get(u).cloned())
+        }
+        fn store(&mut self, c: &Credential) -> Result<(), CredsError> {
+            self.0.borrow_mut().insert(c.server_url.clone(), c.clone());
+            Ok(())
+        }
+        fn erase(&mut self, u: &str) -> Result<bool, CredsError> {
+            Ok(self.0.borrow_mut().remove(u).is_some())
+        }
+        fn list(&self) -> Result<BTreeMap<String, String>, CredsError> {
+            Ok(self
+                .0
+                .borrow()
+                .iter()
+                .map(|(k, c)| (k.clone(), c.username.clone()))
+                .collect())
+        }
+    }
+
+    impl Backends for Memory {
+        fn for_server(&self, _: &str) -> Box<dyn Store> {
+            Box::new(self.clone())
+        }
+        fn all(&self) -> Vec<Box<dyn Store>> {
+            vec![Box::new(self.clone())]
+        }
+    }
+
+    fn call(m: &Memory, action: &str, input: &str) -> (i32, String) {
+        let mut out = Vec::new();
+        let code = serve(action, &mut input.as_bytes(), &mut out, m);
+        (code, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn protocol_round_trip_and_errors_on_stdout() {
+        let m = Memory::default();
+        assert_eq!(call(&m, "get", "r.io\n"), (1, format!("{NOT_FOUND}\n")));
+        assert_eq!(
+            call(
+                &m,
+                "store",
+                r#"{"ServerURL":"r.io","Username":"u","Secret":"s"}"#
+            )
+            .0,
+            0
+        );
+        let (code, out) = call(&m, "get", " r.io \n");
+        assert_eq!(code, 0);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v, json!({"ServerURL":"r.io","Username":"u","Secret":"s"}));
+        assert_eq!(call(&m, "list", "").1, "{\"r.io\":\"u\"}\n");
+        assert_eq!(call(&m, "erase", "r.io").0, 0);
+        assert_eq!(call(&m, "erase", "r.io").0, 0);
+        assert_eq!(call(&m, "get", "").1, "no credentials server URL\n");
+        assert_eq!(
+            call(
+                &m,
+                "store",
+                r#"{"ServerURL":"r.io","Username":"","Secret":"s"}"#
+            )
+            .1,
+            "no credentials username\n"
+        );
+        assert_eq!(call(&m, "store", "garbage").0, 1);
+        assert_eq!(call(&m, "frobnicate", "").0, 1);
+    }
+}

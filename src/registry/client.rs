@@ -1,0 +1,423 @@
+//! An HTTP client that reaches registries the way dockerd does: TLS verified against the system
+//! roots plus certs.d (see `trust`); for registries dockerd treats as insecure (daemon.json
+//! `insecure-registries`, CIDRs, and always loopback) TLS without verification and then plain HTTP.
+//!
+//! Credentials are guarded here, not by callers: a request that carries credentials is never sent
+//! over plain HTTP to a host that is not insecure, and redirects are only followed within the same
+//! scheme, host and port (so credentials never follow a redirect to another host; the token realm
+//! is reached by its own request, not by a redirect).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::net::{IpAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::blocking::Client;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use reqwest::Method;
+use url::Url;
+
+use super::challenge::{self, Challenge};
+use super::trust::{HostTrust, TrustError};
+use crate::error::chain;
+use crate::files::daemon_config::InsecureRegistries;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("cannot reach {url}: {detail}")]
+    Connect { url: String, detail: String },
+    #[error("{url} is not a registry (it answered {status} to GET /v2/)")]
+    NotARegistry { url: String, status: u16 },
+    #[error("{host}: incorrect username or password")]
+    Unauthorized { host: String },
+    #[error(
+        "refusing to send credentials over plain HTTP to {url}: {host} is not an insecure registry"
+    )]
+    PlainHttpRefused { url: String, host: String },
+    #[error("{url} redirected to {location}; regctl does not follow redirects to another host or scheme")]
+    Redirect { url: String, location: String },
+    #[error("{url} asked for authentication without a usable challenge ({header:?})")]
+    NoChallenge { url: String, header: String },
+    #[error("the token server {realm} answered {status}: {detail}")]
+    TokenServer {
+        realm: String,
+        status: u16,
+        detail: String,
+    },
+    #[error("the token server {realm} gave an unusable answer: {detail}")]
+    BadTokenResponse { realm: String, detail: String },
+    #[error("the registry {host} refused the token from {realm} (status {status})")]
+    TokenRejected {
+        host: String,
+        realm: String,
+        status: u16,
+    },
+    #[error("{url} answered {status} unexpectedly")]
+    Unexpected { url: String, status: u16 },
+    #[error("{0:?} is not a usable URL")]
+    BadUrl(String),
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+}
+
+/// How a request reached its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// TLS verified against the system roots and certs.d.
+    Https,
+    /// TLS without verification (an insecure registry).
+    HttpsUnverified,
+    /// Plain HTTP (an insecure registry).
+    Http,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Https => "https",
+            Transport::HttpsUnverified => "https-unverified",
+            Transport::Http => "http",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub certs_dir: PathBuf,
+    pub insecure: InsecureRegistries,
+    /// dockerd dials with 30 s.
+    pub connect_timeout: Duration,
+    /// The whole request.
+    pub timeout: Duration,
+}
+
+impl ClientOptions {
+    pub fn new(certs_dir: PathBuf, insecure: InsecureRegistries) -> ClientOptions {
+        ClientOptions {
+            certs_dir,
+            insecure,
+            connect_timeout: Duration::from_secs(30),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What to send. `credentials` marks requests carrying a secret (Authorization or a form).
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub url: Url,
+    pub authorization: Option<String>,
+    pub form: Option<String>,
+    pub credentials: bool,
+}
+
+impl Request {
+    pub fn get(url: Url) -> Request {
+        Request {
+            method: Method::GET,
+            url,
+            authorization: None,
+            form: None,
+            credentials: false,
+        }
+    }
+
+    /// Adds an Authorization header (a credential).
+    pub fn auth(mut self, value: String) -> Request {
+        self.authorization = Some(value);
+        self.credentials = true;
+        self
+    }
+
+    /// A POST with a urlencoded form that holds a credential.
+    pub fn post_form(url: Url, form: String) -> Request {
+        Request {
+            method: Method::POST,
+            url,
+            authorization: None,
+            form: Some(form),
+            credentials: true,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub transport: Transport,
+    pub url: Url,
+}
+
+impl Response {
+    pub fn challenges(&self) -> Vec<Challenge> {
+        challenge::parse(
+            self.headers
+                .get_all(WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        )
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Registry HTTP with dockerd's trust and transport fallbacks. Remembers, per host, which
+/// transport worked, so later requests go the same way.
+pub struct RegistryClient {
+    opts: ClientOptions,
+    clients: RefCell<HashMap<(String, Transport), Client>>,
+    chosen: RefCell<HashMap<String, Transport>>,
+}
+
+/// `host[:port]` of a URL, as a reference names it (the certs.d folder name).
+pub fn host_port(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    }
+}
+
+fn resolve(host: &str) -> Vec<IpAddr> {
+    (host, 0)
+        .to_socket_addrs()
+        .map(|it| it.map(|a| a.ip()).collect())
+        .unwrap_or_default()
+}
+
+impl RegistryClient {
+    pub fn new(opts: ClientOptions) -> RegistryClient {
+        // reqwest needs a process-wide provider even for plain HTTP clients; ours is ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        RegistryClient {
+            opts,
+            clients: RefCell::new(HashMap::new()),
+            chosen: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Whether dockerd treats this `host[:port]` as insecure.
+    pub fn is_insecure(&self, host: &str) -> bool {
+        self.opts.insecure.is_insecure(host, resolve)
+    }
+
+    fn client(&self, host: &str, transport: Transport) -> Result<Client, RegistryError> {
+        let key = (host.to_string(), transport);
+        if let Some(c) = self.clients.borrow().get(&key) {
+            return Ok(c.clone());
+        }
+        let origin_only = reqwest::redirect::Policy::custom(|attempt| {
+            let first = attempt.previous().first().cloned();
+            let same = first.is_some_and(|f| {
+                f.scheme() == attempt.url().scheme()
+                    && f.host_str() == attempt.url().host_str()
+                    && f.port_or_known_default() == attempt.url().port_or_known_default()
+            });
+            if same && attempt.previous().len() < 10 {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        });
+        let mut builder = Client::builder()
+            .redirect(origin_only)
+            .connect_timeout(self.opts.connect_timeout)
+            .timeout(self.opts.timeout)
+            .user_agent(concat!("regctl/", env!("CARGO_PKG_VERSION")));
+        if transport != Transport::Http {
+            let host_trust = HostTrust::load(&self.opts.certs_dir, host)?;
+            let tls = host_trust.client_config(transport == Transport::Https);
+            builder = builder.tls_backend_preconfigured((*tls).clone());
+        }
+        let client = builder.build().map_err(|e| RegistryError::Connect {
+            url: host.to_string(),
+            detail: chain(&e),
+        })?;
+        self.clients.borrow_mut().insert(key, client.clone());
+        Ok(client)
+    }
+
+    fn send_once(
+        &self,
+        req: &Request,
+        url: &Url,
+        transport: Transport,
+    ) -> Result<Response, RegistryError> {
+        let host = host_port(url);
+        let client = self.client(&host, transport)?;
+        let mut rb = client.request(req.method.clone(), url.clone());
+        if let Some(a) = &req.authorization {
+            let mut v = HeaderValue::from_str(a).map_err(|_| RegistryError::BadUrl(a.clone()))?;
+            v.set_sensitive(true);
+            rb = rb.header(AUTHORIZATION, v);
+        }
+        if let Some(f) = &req.form {
+            rb = rb
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(f.clone());
+        }
+        let resp = rb.send().map_err(|e| RegistryError::Connect {
+            url: url.to_string(),
+            detail: chain(&e),
+        })?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let final_url = resp.url().clone();
+        if (300..400).contains(&status) {
+            let location = headers
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            return Err(RegistryError::Redirect {
+                url: url.to_string(),
+                location,
+            });
+        }
+        let body = resp
+            .bytes()
+            .map_err(|e| RegistryError::Connect {
+                url: url.to_string(),
+                detail: chain(&e),
+            })?
+            .to_vec();
+        Ok(Response {
+            status,
+            headers,
+            body,
+            transport,
+            url: final_url,
+        })
+    }
+
+    /// Sends a request with dockerd's transport rules (see the module docs).
+    pub fn send(&self, req: &Request) -> Result<Response, RegistryError> {
+        let host = host_port(&req.url);
+        let insecure = self.is_insecure(&host);
+        if req.url.scheme() == "http" {
+            if req.credentials && !insecure {
+                return Err(RegistryError::PlainHttpRefused {
+                    url: req.url.to_string(),
+                    host,
+                });
+            }
+            return self.send_once(req, &req.url, Transport::Http);
+        }
+        if req.url.scheme() != "https" {
+            return Err(RegistryError::BadUrl(req.url.to_string()));
+        }
+        let remembered = self.chosen.borrow().get(&host).copied();
+        let order: Vec<Transport> = match remembered {
+            Some(t) => vec![t],
+            None if insecure => vec![
+                Transport::Https,
+                Transport::HttpsUnverified,
+                Transport::Http,
+            ],
+            None => vec![Transport::Https],
+        };
+        let mut first_err = None;
+        for t in order {
+            let mut url = req.url.clone();
+            if t == Transport::Http {
+                url.set_scheme("http").expect("http is a valid scheme");
+            }
+            match self.send_once(req, &url, t) {
+                // A TLS server answering our plain HTTP fallback (Go: "Client sent an HTTP
+                // request to an HTTPS server"): the TLS failure is the real story.
+                Ok(r) if t == Transport::Http && first_err.is_some() && speaks_https(&r) => {}
+                Ok(r) => {
+                    self.chosen.borrow_mut().insert(host, t);
+                    return Ok(r);
+                }
+                Err(e @ RegistryError::Connect { .. }) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(first_err.expect("at least one transport was tried"))
+    }
+
+    /// `GET /v2/` without credentials: what the registry is and how it wants to be authenticated.
+    pub fn ping(&self, host: &str) -> Result<Ping, RegistryError> {
+        let url = Url::parse(&format!("https://{host}/v2/"))
+            .map_err(|_| RegistryError::BadUrl(host.to_string()))?;
+        let resp = self.send(&Request::get(url.clone()))?;
+        let base = base_url(&resp.url);
+        match resp.status {
+            200 => Ok(Ping {
+                base,
+                transport: resp.transport,
+                challenges: Vec::new(),
+            }),
+            401 => Ok(Ping {
+                base,
+                transport: resp.transport,
+                challenges: resp.challenges(),
+            }),
+            status => Err(RegistryError::NotARegistry {
+                url: resp.url.to_string(),
+                status,
+            }),
+        }
+    }
+}
+
+/// A 400 answer saying the server wanted TLS.
+fn speaks_https(r: &Response) -> bool {
+    r.status == 400 && String::from_utf8_lossy(&r.body).contains("HTTPS server")
+}
+
+/// `scheme://host[:port]/` of a response URL.
+fn base_url(url: &Url) -> Url {
+    let mut base = url.clone();
+    base.set_path("/");
+    base.set_query(None);
+    base
+}
+
+/// The answer to `GET /v2/`.
+#[derive(Debug, Clone)]
+pub struct Ping {
+    /// `https://host/` or, for an insecure registry without TLS, `http://host/`.
+    pub base: Url,
+    pub transport: Transport,
+    /// Empty when the registry needs no authentication.
+    pub challenges: Vec<Challenge>,
+}
+
+impl Ping {
+    pub fn v2(&self) -> Url {
+        self.base.join("v2/").expect("valid path")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_go_over_http_to_a_secure_host() {
+        let c = RegistryClient::new(ClientOptions::new(
+            "/nonexistent".into(),
+            InsecureRegistries::default(),
+        ));
+        // A name that resolves nowhere is not insecure; the refusal comes before any connection.
+        let url = Url::parse("http://registry.invalid:5000/v2/").unwrap();
+        let e = c
+            .send(&Request::get(url).auth("Basic dTpw".into()))
+            .unwrap_err();
+        assert!(matches!(e, RegistryError::PlainHttpRefused { .. }), "{e}");
+        assert_eq!(
+            host_port(&Url::parse("https://[::1]:5000/x").unwrap()),
+            "[::1]:5000"
+        );
+    }
+}

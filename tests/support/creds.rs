@@ -1,0 +1,160 @@
+//! Shared set-up for the credential tests: a TLS + htpasswd registry with a seeded image and its
+//! CA installed in the sandbox's certs.d, `regctl login` with a password on stdin, and
+//! `skopeo inspect` reading only what regctl wrote.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use super::pki::TestCa;
+use super::registry::{Registry, RegistryOptions};
+use super::{require_tool, FileState, Run, TestEnv};
+
+pub const USER: &str = "alice";
+pub const PASSWORD: &str = "s3cret-Passw0rd";
+pub const IMAGE: &str = "test/hello:v1";
+
+pub struct AuthRegistry {
+    pub ca: TestCa,
+    pub registry: Registry,
+}
+
+impl AuthRegistry {
+    pub fn host(&self) -> &str {
+        &self.registry.host
+    }
+
+    /// The certs.d folder of this registry in the sandbox.
+    pub fn cert_dir(&self, env: &TestEnv) -> PathBuf {
+        env.certs_dir.join(&self.registry.host)
+    }
+}
+
+/// Starts a registry with TLS from a fresh CA and the htpasswd user alice, pushes IMAGE, and
+/// installs the CA as `<certs.d>/<host>/ca.crt` in the sandbox.
+pub fn htpasswd_registry(env: &TestEnv) -> AuthRegistry {
+    let ca = TestCa::new("regctl creds test CA");
+    let registry = Registry::start(RegistryOptions {
+        tls: Some(ca.server(&["127.0.0.1", "localhost"])),
+        users: vec![(USER.into(), PASSWORD.into())],
+        ..Default::default()
+    });
+    let r = AuthRegistry { ca, registry };
+    install_ca(env, r.host(), &r.ca);
+    let seed_dir = r.registry.dir.path().join("seed-certs");
+    std::fs::create_dir_all(&seed_dir).unwrap();
+    std::fs::write(seed_dir.join("ca.crt"), &r.ca.pem.cert).unwrap();
+    let (repo, tag) = IMAGE.split_once(':').unwrap();
+    r.registry.seed_image(
+        repo,
+        tag,
+        Some(&format!("{USER}:{PASSWORD}")),
+        Some(&seed_dir),
+    );
+    r
+}
+
+pub fn install_ca(env: &TestEnv, host: &str, ca: &TestCa) {
+    let dir = env.certs_dir.join(host);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("ca.crt"), &ca.pem.cert).unwrap();
+}
+
+/// `regctl ARGS -o json` with `stdin` fed in.
+pub fn json_with_stdin(env: &TestEnv, args: &[&str], stdin: &str) -> (Value, i32, String) {
+    let out = env
+        .cmd()
+        .args(args)
+        .args(["-o", "json"])
+        .write_stdin(stdin)
+        .output()
+        .unwrap();
+    let run = Run::from(out);
+    let doc = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "regctl {args:?} did not print one JSON document ({e}):\nstdout: {}\nstderr: {}",
+            run.stdout, run.stderr
+        )
+    });
+    (doc, run.code, run.stderr)
+}
+
+/// `regctl login HOST -u alice --password-stdin EXTRA...` with the right password.
+pub fn login(env: &TestEnv, host: &str, extra: &[&str]) -> (Value, i32, String) {
+    let mut args = vec!["login", host, "-u", USER, "--password-stdin"];
+    args.extend_from_slice(extra);
+    json_with_stdin(env, &args, &format!("{PASSWORD}\n"))
+}
+
+/// The directory holding the built `docker-credential-regctl`.
+pub fn helper_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_docker-credential-regctl"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// PATH with the built docker-credential-regctl first.
+pub fn path_with_helper() -> String {
+    format!(
+        "{}:{}",
+        helper_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// `skopeo inspect` of IMAGE with the sandbox's HOME (so ~/.docker/config.json is regctl's) and
+/// the registry's certs.d folder; PATH includes docker-credential-regctl.
+pub fn skopeo_inspect(env: &TestEnv, r: &AuthRegistry) -> Run {
+    let skopeo = require_tool("skopeo");
+    let mut cmd = Command::new(skopeo);
+    cmd.env_clear();
+    for (k, v) in env.env_vars() {
+        cmd.env(k, v);
+    }
+    cmd.env("PATH", path_with_helper());
+    let out = cmd
+        .arg("inspect")
+        .arg("--cert-dir")
+        .arg(r.cert_dir(env))
+        .arg(format!("docker://{}/{IMAGE}", r.host()))
+        .output()
+        .unwrap();
+    Run::from(out)
+}
+
+/// config.json as JSON.
+pub fn client_config(env: &TestEnv) -> Value {
+    serde_json::from_slice(&std::fs::read(env.client_config_path()).unwrap()).unwrap()
+}
+
+/// Writes config.json and returns its state, to compare after a command that must not touch it.
+pub fn write_config(env: &TestEnv, text: &str) -> FileState {
+    std::fs::create_dir_all(&env.docker_config).unwrap();
+    std::fs::write(env.client_config_path(), text).unwrap();
+    FileState::of(&env.client_config_path())
+}
+
+/// `regctl login HOST -u bob --password-stdin --no-verify EXTRA...` with `pw` on stdin.
+pub fn login_bob_unverified(env: &TestEnv, host: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "login",
+        host,
+        "-u",
+        "bob",
+        "--password-stdin",
+        "--no-verify",
+    ];
+    args.extend_from_slice(extra);
+    Run::from(env.cmd().args(&args).write_stdin("pw").output().unwrap())
+}
+
+/// The run failed with exit 1, said every `wants`, and left config.json as `state`.
+pub fn assert_refused(env: &TestEnv, run: &Run, wants: &[&str], state: &FileState) {
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for w in wants {
+        assert!(run.stderr.contains(w), "wanted {w:?} in:\n{}", run.stderr);
+    }
+    assert_eq!(&FileState::of(&env.client_config_path()), state);
+}
