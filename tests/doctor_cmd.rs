@@ -233,6 +233,29 @@ fn statuses(doc: &Value, registry: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Logs in to a test registry as alice, in plain text (the store does not matter to doctor).
+fn login(env: &TestEnv, host: &str, password: &str) {
+    let run = env
+        .cmd()
+        .args([
+            "login",
+            host,
+            "-u",
+            "alice",
+            "--password-stdin",
+            "--store",
+            "file",
+        ])
+        .write_stdin(password)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
 fn tls_registry(host: &NetnsHost, cert: crate::support::pki::Pem) -> Registry {
     Registry::start_in(
         RegistryOptions {
@@ -257,8 +280,17 @@ fn a_healthy_registry_with_its_ca_trusted() {
             .code,
         0
     );
+    login(&env, &reg.host, "s3cret");
     let (doc, code) = doctor(&env, &[&reg.host, "--timeout", "5"]);
     assert_eq!(code, 0, "{doc:#}");
+    let auth = check(&doc, &reg.host, "auth.ok");
+    assert!(
+        auth["message"]
+            .as_str()
+            .unwrap()
+            .contains("user \"alice\" from plain text in config.json is accepted (basic"),
+        "{auth}"
+    );
     assert_eq!(check(&doc, &reg.host, "tls.trusted")["status"], "ok");
     assert_eq!(check(&doc, &reg.host, "registry.api")["status"], "ok");
     assert_eq!(check(&doc, &reg.host, "registry.ok")["status"], "ok");
@@ -292,6 +324,7 @@ fn ca_not_trusted_names_the_issuer_and_the_pinned_fix_works() {
     let command = fix.split("then: sudo ").nth(1).unwrap();
     let args: Vec<&str> = command.split_whitespace().skip(1).collect();
     assert_eq!(env.run(&args).code, 0);
+    login(&env, &reg.host, "s3cret");
     let (doc, code) = doctor(&env, &[&reg.host, "--timeout", "5"]);
     assert_eq!(code, 0, "{doc:#}");
 }
@@ -344,6 +377,7 @@ fn self_signed_ca_leaf_in_certs_d_is_accepted_as_docker_does() {
     let reg = tls_registry(&host, cert.clone());
     fs::create_dir_all(env.certs_dir.join(&reg.host)).unwrap();
     fs::write(env.certs_dir.join(&reg.host).join("ca.crt"), &cert.cert).unwrap();
+    login(&env, &reg.host, "s3cret");
     let (doc, code) = doctor(&env, &[&reg.host, "--timeout", "5"]);
     assert_eq!(code, 0, "{doc:#}");
     let c = check(&doc, &reg.host, "tls.trusted");
@@ -481,5 +515,65 @@ fn certs_lint_reports_a_cert_without_its_key() {
             .unwrap()
             .contains("certs.cert_without_key"),
         "{c}"
+    );
+}
+
+#[test]
+fn wrong_stored_password_and_no_stored_credentials() {
+    let env = TestEnv::new();
+    let host = NetnsHost::new();
+    let ca = TestCa::new("Auth CA");
+    let reg = tls_registry(&host, ca.server(&[&host.ip]));
+    fs::create_dir_all(env.certs_dir.join(&reg.host)).unwrap();
+    fs::write(env.certs_dir.join(&reg.host).join("ca.crt"), &ca.pem.cert).unwrap();
+
+    let (doc, code) = doctor(&env, &[&reg.host, "--timeout", "5"]);
+    assert_eq!(code, 1);
+    let c = check(&doc, &reg.host, "auth.no_credentials");
+    assert_eq!(c["status"], "fail");
+    assert!(
+        c["message"]
+            .as_str()
+            .unwrap()
+            .contains("no basic auth credentials"),
+        "{c}"
+    );
+    assert_eq!(c["fix"], format!("regctl login {}", reg.host));
+
+    // A password that was right once and changed since: stored without verification.
+    let run = env
+        .cmd()
+        .args([
+            "login",
+            &reg.host,
+            "-u",
+            "alice",
+            "--password-stdin",
+            "--store",
+            "file",
+            "--no-verify",
+        ])
+        .write_stdin("outdated")
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let (doc, code) = doctor(&env, &[&reg.host, "--timeout", "5"]);
+    assert_eq!(code, 1);
+    let c = check(&doc, &reg.host, "auth.bad_credentials");
+    assert!(
+        c["message"]
+            .as_str()
+            .unwrap()
+            .contains("rejects user \"alice\""),
+        "{c}"
+    );
+    assert_eq!(
+        c["fix"],
+        format!("log in again: regctl login {} -u alice", reg.host)
+    );
+    let text = env.run(&["doctor", &reg.host]).stdout;
+    assert!(
+        !text.contains("outdated"),
+        "doctor must never print a secret"
     );
 }

@@ -125,10 +125,12 @@ fn stored_credential(
     key: &str,
     ctx: &Context,
 ) -> Result<Option<Credential>> {
-    Ok(match dc::store_for(config, key).helper() {
-        Some(h) => helper_store(h, ctx).get(key)?,
-        None => FileStore::new(config, path).get(key)?,
-    })
+    Ok(crate::creds::stored(
+        config,
+        path,
+        key,
+        &ctx.paths.exec_path,
+    )?)
 }
 
 /// Verifies stored credentials (an identity token goes through the OAuth flow).
@@ -145,16 +147,7 @@ fn check_stored(
     if no_verify {
         return Ok(data);
     }
-    let creds = if stored.is_identity_token() {
-        Credentials::IdentityToken {
-            token: stored.secret.clone(),
-        }
-    } else {
-        Credentials::Basic {
-            username: stored.username.clone(),
-            password: stored.secret.clone(),
-        }
-    };
+    let creds = Credentials::from_stored(stored);
     let v = token::verify(&registry_client(ctx), host, &creds)?;
     data.insert("auth".into(), json!(v.scheme.as_str()));
     data.insert("transport".into(), json!(v.transport.as_str()));

@@ -114,6 +114,19 @@ pub trait Store {
     fn list(&self) -> Result<BTreeMap<String, String>, CredsError>;
 }
 
+/// What the store docker would use for `key` holds (credHelpers[key] > credsStore > auths).
+pub fn stored(
+    config: &mut serde_json::Map<String, serde_json::Value>,
+    config_path: &std::path::Path,
+    key: &str,
+    exec_path: &[PathBuf],
+) -> Result<Option<Credential>, CredsError> {
+    match crate::files::docker_config::store_for(config, key).helper() {
+        Some(h) => open_helper(h, exec_path).get(key),
+        None => file::FileStore::new(config, config_path).get(key),
+    }
+}
+
 /// Opens a helper-backed store by helper name: `regctl` is the keychain in-process (the same
 /// code `docker-credential-regctl` runs), anything else is `docker-credential-NAME` on `path`.
 pub fn open_helper(name: &str, path: &[PathBuf]) -> Box<dyn Store> {

@@ -1,8 +1,6 @@
 //! Phase 1: local configuration that breaks pulls before any packet is sent: a daemon.json
 //! dockerd refuses, a config.json docker cannot read, a credential helper missing from PATH.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 
 use super::{ids, Check, Inputs};
@@ -138,7 +136,7 @@ fn helper(
             .map(|h| (h.to_string(), "credsStore"))
     })?;
     let program = format!("docker-credential-{helper}");
-    match find_on_path(&program, &inputs.path_dirs) {
+    match crate::creds::helper::find_in_path(&program, &inputs.path_dirs) {
         Some(path) => Some(Check::ok(
             ids::CREDS_HELPER_OK,
             format!("{source} names {helper}: {} is on PATH", path.display()),
@@ -153,11 +151,4 @@ fn helper(
             .fix(hints::install_credential_helper(&helper)),
         ),
     }
-}
-
-pub fn find_on_path(program: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    dirs.iter().map(|d| d.join(program)).find(|p| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    })
 }

@@ -53,3 +53,10 @@ pub const REGISTRY_NO_ANSWER: &str = "registry.no_answer";
 
 // The verdict.
 pub const REGISTRY_OK: &str = "registry.ok";
+
+// Phase 10: authentication.
+pub const AUTH_OK: &str = "auth.ok";
+pub const AUTH_BAD_CREDENTIALS: &str = "auth.bad_credentials";
+pub const AUTH_NO_CREDENTIALS: &str = "auth.no_credentials";
+pub const AUTH_STORE_FAILED: &str = "auth.store_failed";
+pub const AUTH_ERROR: &str = "auth.error";

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::registry::names::RegistryName;
 
+pub mod auth;
 pub mod config;
 pub mod explain;
 pub mod http;
@@ -187,7 +188,14 @@ pub fn diagnose(name: &RegistryName, inputs: &Inputs) -> RegistryReport {
             insecure,
         )
     });
-    probe.phase("api", |p| http::api(p, &mut transport).1);
+    let mut api = None;
+    probe.phase("api", |p| {
+        let (response, checks) = http::api(p, &mut transport);
+        api = response;
+        checks
+    });
+    drop(transport);
+    probe.phase("auth", |p| auth::check(p, api.as_ref()));
     let ok = !probe.checks.iter().any(|c| c.status == Status::Fail);
     if ok {
         let total: u64 = started.elapsed().as_millis() as u64;
