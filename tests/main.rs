@@ -4,6 +4,7 @@
 
 mod support;
 
+mod ansible_example;
 mod certs_cmd;
 mod credential_helper;
 mod creds_cmd;
