@@ -19,10 +19,10 @@ use crate::output::{ColorChoice, Format};
     propagate_version = true,
     max_term_width = 100,
     after_help = "Examples:
-  regctl mirror add https://mirror.gcr.io
-  regctl insecure add registry.local:5000 --diff
-  regctl daemon set max-concurrent-downloads 10 --check -o json
-  regctl daemon reload"
+  regctl doctor registry.example.com:5000           why does a pull fail, and the fix
+  regctl trust-ca registry.example.com --from-server --fingerprint SHA256
+  printf '%s' \"$PW\" | regctl login registry.example.com -u alice --password-stdin
+  sudo regctl mirror add https://mirror.gcr.io --diff && sudo regctl daemon reload"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -381,14 +381,16 @@ pub enum InsecureCommand {
     },
     /// Remove insecure registries
     #[command(after_help = "Examples:
-  regctl insecure remove registry.local:5000")]
+  regctl insecure remove registry.local:5000
+  regctl insecure remove 10.0.0.0/8 --check -o json")]
     Remove {
         #[arg(required = true, value_name = "HOST|CIDR")]
         entries: Vec<String>,
     },
     /// List insecure registries (127.0.0.0/8 and ::1/128 are always insecure too)
     #[command(after_help = "Examples:
-  regctl insecure list -o json")]
+  regctl insecure list
+  regctl insecure list -o json | jq -r '.insecure_registries[]'")]
     List,
 }
 
@@ -420,7 +422,8 @@ pub enum DaemonCommand {
     },
     /// Remove a key
     #[command(after_help = "Examples:
-  regctl daemon unset debug")]
+  regctl daemon unset debug
+  regctl daemon unset log-opts.max-size --diff")]
     Unset { key: String },
     /// Check daemon.json as dockerd would at start-up (exit 1 on problems)
     #[command(after_help = "Examples:

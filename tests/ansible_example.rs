@@ -43,7 +43,13 @@ impl Playbook<'_> {
         cmd.env("ANSIBLE_NOCOLOR", "1")
             .env("ANSIBLE_LOCAL_TEMP", self.env.path("ansible-tmp"))
             .env("ANSIBLE_HOME", self.env.path("ansible-home"))
-            .args(["-i", "localhost,", "-c", "local", "examples/ansible/registry.yml"])
+            .args([
+                "-i",
+                "localhost,",
+                "-c",
+                "local",
+                "examples/ansible/registry.yml",
+            ])
             .arg("-e")
             .arg(format!("@{}", self.vars.display()))
             .arg("-e")
@@ -52,9 +58,16 @@ impl Playbook<'_> {
             .arg(&self.vault_pass)
             .args(extra);
         let out = cmd.output().unwrap();
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let (changed, failed) = recap(&text);
-        assert!(out.status.success() && failed == 0, "ansible-playbook failed:\n{text}");
+        assert!(
+            out.status.success() && failed == 0,
+            "ansible-playbook failed:\n{text}"
+        );
         (text, changed, failed)
     }
 }
@@ -87,7 +100,10 @@ fn example_playbook_changes_then_settles_check_writes_nothing_diff_shows_daemon_
         users: vec![("deploy".into(), "vault-kept-secret".into())],
         ..Default::default()
     });
-    let fingerprint: Vec<String> = sha2::Sha256::digest(&ca.pem.der).iter().map(|b| format!("{b:02X}")).collect();
+    let fingerprint: Vec<String> = sha2::Sha256::digest(&ca.pem.der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
 
     // The password lives in a real ansible-vault file.
     let vault_pass = env.path("vault-pass");
@@ -99,7 +115,11 @@ fn example_playbook_changes_then_settles_check_writes_nothing_diff_shows_daemon_
         .args(["--name", "registry_password", "vault-kept-secret"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let vault = env.path("vault.yml");
     fs::write(&vault, &out.stdout).unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("vault-kept-secret"));
@@ -124,13 +144,24 @@ fn example_playbook_changes_then_settles_check_writes_nothing_diff_shows_daemon_
         .to_string(),
     )
     .unwrap();
-    let playbook = Playbook { env: &env, vars, vault, vault_pass };
+    let playbook = Playbook {
+        env: &env,
+        vars,
+        vault,
+        vault_pass,
+    };
 
     let (_, changed, _) = playbook.run(&[]);
     assert!(changed >= 4, "first run changed {changed}");
     let daemon = env.daemon_value();
-    assert_eq!(daemon["registry-mirrors"], serde_json::json!(["https://mirror.gcr.io/"]));
-    assert_eq!(daemon["insecure-registries"], serde_json::json!(["registry.lab.internal:5000"]));
+    assert_eq!(
+        daemon["registry-mirrors"],
+        serde_json::json!(["https://mirror.gcr.io/"])
+    );
+    assert_eq!(
+        daemon["insecure-registries"],
+        serde_json::json!(["registry.lab.internal:5000"])
+    );
     assert!(env.certs_dir.join(&reg.host).join("ca.crt").exists());
     let config = fs::read_to_string(env.client_config_path()).unwrap();
     assert!(config.contains(&reg.host), "{config}");
@@ -139,21 +170,42 @@ fn example_playbook_changes_then_settles_check_writes_nothing_diff_shows_daemon_
     assert_eq!(changed, 0, "the second run must change nothing");
 
     // Check mode with a new mirror: reports the change, writes nothing anywhere.
-    let before = (FileState::of(&env.daemon_json), FileState::of(&env.client_config_path()), tree(&env.certs_dir));
-    let (_, changed, _) = playbook.run(&["--check", "-e", "docker_hub_mirror=https://mirror.example.com"]);
+    let before = (
+        FileState::of(&env.daemon_json),
+        FileState::of(&env.client_config_path()),
+        tree(&env.certs_dir),
+    );
+    let (_, changed, _) = playbook.run(&[
+        "--check",
+        "-e",
+        "docker_hub_mirror=https://mirror.example.com",
+    ]);
     assert!(changed >= 1, "check mode must report the pending change");
     assert_eq!(
-        (FileState::of(&env.daemon_json), FileState::of(&env.client_config_path()), tree(&env.certs_dir)),
+        (
+            FileState::of(&env.daemon_json),
+            FileState::of(&env.client_config_path()),
+            tree(&env.certs_dir)
+        ),
         before,
         "--check changed a file"
     );
 
     // Diff mode shows the daemon.json change.
-    let (text, changed, _) = playbook.run(&["--diff", "-e", "docker_hub_mirror=https://mirror.example.com"]);
+    let (text, changed, _) = playbook.run(&[
+        "--diff",
+        "-e",
+        "docker_hub_mirror=https://mirror.example.com",
+    ]);
     assert!(changed >= 1);
     assert!(
-        text.contains(&env.daemon_json.display().to_string()) && text.contains("+++ after") && text.contains("https://mirror.example.com/"),
+        text.contains(&env.daemon_json.display().to_string())
+            && text.contains("+++ after")
+            && text.contains("https://mirror.example.com/"),
         "{text}"
     );
-    assert!(!text.contains("vault-kept-secret"), "the password leaked into ansible's output");
+    assert!(
+        !text.contains("vault-kept-secret"),
+        "the password leaked into ansible's output"
+    );
 }

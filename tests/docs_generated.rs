@@ -145,3 +145,59 @@ fn bash_completes_commands_and_known_registries() {
         ["registry.example.com:5000"]
     );
 }
+
+/// Every command path (`["mirror", "add"]`, ...) from `regctl help`-free walking of --help output.
+fn command_paths() -> Vec<Vec<String>> {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+        for sub in cmd
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+        {
+            let mut path = prefix.clone();
+            path.push(sub.get_name().to_string());
+            out.push(path.clone());
+            walk(sub, path, out);
+        }
+    }
+    let mut out = vec![Vec::new()];
+    walk(&regctl::cli::Cli::command(), Vec::new(), &mut out);
+    out
+}
+
+#[test]
+fn help_snapshots_and_every_command_shows_examples() {
+    let env = TestEnv::new();
+    for path in command_paths() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let run = env.run(&args);
+        assert_eq!(run.code, 0, "{args:?}");
+        let name = if path.is_empty() {
+            "regctl".to_string()
+        } else {
+            format!("regctl-{}", path.join("-"))
+        };
+        insta::assert_snapshot!(format!("help_{name}"), env.redact(&run.stdout));
+        let is_group = {
+            use clap::CommandFactory;
+            let mut cmd = regctl::cli::Cli::command();
+            for p in &path {
+                cmd = cmd.find_subcommand(p).unwrap().clone();
+            }
+            cmd.has_subcommands()
+        };
+        if !is_group {
+            let examples = run
+                .stdout
+                .split("Examples:")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{name} --help has no examples"));
+            let count = examples.lines().filter(|l| l.contains("regctl")).count();
+            assert!(
+                count >= 2,
+                "{name} needs two or three examples:\n{examples}"
+            );
+        }
+    }
+}

@@ -4,10 +4,8 @@
 use std::ffi::OsString;
 use std::io::IsTerminal;
 
-use clap::{CommandFactory, Parser};
-
 use crate::cli::{
-    CertsCommand, Cli, Command, CredsCommand, DaemonCommand, InsecureCommand, MirrorCommand,
+    CertsCommand, Command, CredsCommand, DaemonCommand, InsecureCommand, MirrorCommand,
 };
 use crate::context::{Context, Environment, PathFlags, Paths};
 use crate::error::{exit, Result};
@@ -20,6 +18,7 @@ pub mod creds;
 pub mod daemon;
 pub mod daemon_list;
 pub mod doctor;
+pub mod help;
 pub mod insecure;
 pub mod login;
 pub mod logout;
@@ -33,12 +32,12 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         return credential_helper::main(&argv);
     }
     // The shell's completion callback (COMPLETE=bash regctl -- ...) answers and exits here.
-    clap_complete::CompleteEnv::with_factory(Cli::command)
+    clap_complete::CompleteEnv::with_factory(help::command)
         .var(completions::COMPLETE_VAR)
         .bin("regctl")
         .completer("regctl")
         .complete();
-    let cli = match Cli::try_parse_from(&argv) {
+    let cli = match help::parse(&argv) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
