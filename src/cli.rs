@@ -189,7 +189,7 @@ pub enum Command {
   regctl logout --all --check")]
     Logout {
         /// Registry: host[:port], a URL, or docker.io (the default)
-        #[arg(value_name = "REGISTRY", conflicts_with = "all")]
+        #[arg(value_name = "REGISTRY", conflicts_with = "all", add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
         registry: Option<String>,
         /// Every registry known from auths and credHelpers
         #[arg(long)]
@@ -285,7 +285,7 @@ pub enum CertsCommand {
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// Registry: host[:port], a URL, or docker.io (the default)
-    #[arg(value_name = "REGISTRY")]
+    #[arg(value_name = "REGISTRY", add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
     pub registry: Option<String>,
 
     /// Username (prompted for on a terminal when missing)
