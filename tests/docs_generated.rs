@@ -144,6 +144,19 @@ fn bash_completes_commands_and_known_registries() {
         bash_complete(&env, "regctl doctor reg"),
         ["registry.example.com:5000"]
     );
+    let offered = bash_complete(&env, "regctl login ");
+    assert!(
+        offered.contains(&"registry.example.com:5000".to_string()),
+        "{offered:?}"
+    );
+    assert_eq!(
+        bash_complete(&env, "regctl logout reg"),
+        ["registry.example.com:5000"]
+    );
+    assert_eq!(
+        bash_complete(&env, "regctl trust-ca cer"),
+        ["certs.example.com"]
+    );
 }
 
 /// Every command path (`["mirror", "add"]`, ...) from `regctl help`-free walking of --help output.
