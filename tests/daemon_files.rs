@@ -428,3 +428,79 @@ fn a_read_only_directory_is_refused_with_the_file_unchanged() {
     assert_eq!(FileState::of(&env.daemon_json), before);
     assert_eq!(fs::read_dir(dir).unwrap().count(), 1, "no temp file left");
 }
+
+/// Every command that edits daemon.json: the first run changes, the second changes nothing and
+/// leaves the file alone (bytes, mtime, inode); --check on the same start reports the change and
+/// writes nothing; --diff shows it.
+#[test]
+fn every_mutating_command_is_idempotent_check_safe_and_diffable() {
+    let start = "{\n  \"debug\": false,\n  \"log-opts\": {\"max-size\": \"10m\"},\n  \"registry-mirrors\": [\"https://old.example.com/\"],\n  \"insecure-registries\": [\"old.local:5000\"]\n}\n";
+    let commands: &[&[&str]] = &[
+        &["mirror", "add", "https://new.example.com"],
+        &["mirror", "remove", "https://old.example.com"],
+        &["insecure", "add", "new.local:5000"],
+        &["insecure", "remove", "old.local:5000"],
+        &["daemon", "set", "debug", "true"],
+        &["daemon", "set", "log-opts.max-file", "3"],
+        &["daemon", "unset", "debug"],
+        &["daemon", "unset", "log-opts.max-size"],
+    ];
+    for args in commands {
+        // --check first, on the untouched start.
+        let env = TestEnv::new();
+        env.write_daemon(start);
+        let before = FileState::of(&env.daemon_json);
+        let mut check = args.to_vec();
+        check.extend(["--check", "--diff"]);
+        let (doc, code) = env.json(&check);
+        assert_eq!(
+            (code, doc["changed"].clone()),
+            (0, json!(true)),
+            "{args:?} --check"
+        );
+        let diff = &doc["diff"][0];
+        assert_eq!(diff["before"], start, "{args:?}");
+        assert_ne!(diff["after"], diff["before"], "{args:?}");
+        assert_eq!(
+            FileState::of(&env.daemon_json),
+            before,
+            "{args:?} --check wrote"
+        );
+
+        // The real run writes exactly what --check showed.
+        let (doc, _) = env.json(args);
+        assert_eq!(doc["changed"], true, "{args:?}");
+        assert_eq!(
+            String::from_utf8(env.daemon_bytes()).unwrap(),
+            diff["after"].as_str().unwrap(),
+            "{args:?}"
+        );
+
+        // The second run changes nothing and does not touch the file.
+        crate::support::age_file(&env.daemon_json);
+        let settled = FileState::of(&env.daemon_json);
+        let (doc, code) = env.json(args);
+        assert_eq!(
+            (code, doc["changed"].clone()),
+            (0, json!(false)),
+            "{args:?} second run"
+        );
+        assert_eq!(
+            FileState::of(&env.daemon_json),
+            settled,
+            "{args:?} second run touched the file"
+        );
+
+        // Text --diff shows a unified diff on stdout.
+        let env = TestEnv::new();
+        env.write_daemon(start);
+        let mut with_diff = args.to_vec();
+        with_diff.push("--diff");
+        let run = env.run(&with_diff);
+        assert!(
+            run.stdout.starts_with("--- ") && run.stdout.contains("\n@@ "),
+            "{args:?}: {}",
+            run.stdout
+        );
+    }
+}
