@@ -9,6 +9,19 @@ pub mod show;
 pub mod unset;
 pub mod validate;
 
+/// daemon.json as read, and every problem dockerd would refuse to start with.
+pub fn read_validated(
+    path: &std::path::Path,
+) -> crate::error::Result<(crate::files::json_file::JsonSnapshot, Vec<String>)> {
+    use crate::files::json_file::{FileKind, JsonFile};
+    let file = JsonFile::read(path, FileKind::DAEMON_JSON)?;
+    let problems = crate::files::daemon_config::validate(&file.value)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    Ok((file, problems))
+}
+
 /// Splits a KEY argument into a path: a top-level key as is, `a.b` into nested keys when `a.b`
 /// is not itself a key of the file or of dockerd.
 pub fn key_path(config: &Map<String, Value>, key: &str) -> Vec<String> {

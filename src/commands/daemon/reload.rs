@@ -15,17 +15,13 @@ use serde_json::{json, Map, Value};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::files::daemon_config;
-use crate::files::json_file::{self, FileKind, JsonFile};
+use crate::files::json_file::{self, FileKind};
 use crate::hints;
 use crate::output::Outcome;
 
 pub fn run(pidfile: Option<PathBuf>, ctx: &Context) -> Result<Outcome> {
     let path = ctx.daemon_config();
-    let file = JsonFile::read(path, FileKind::DAEMON_JSON)?;
-    let problems: Vec<String> = daemon_config::validate(&file.value)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let (file, problems) = super::read_validated(path)?;
     if !problems.is_empty() {
         return Err(Error::DaemonConfigInvalid {
             path: path.to_path_buf(),

@@ -5,16 +5,11 @@ use serde_json::json;
 use crate::context::Context;
 use crate::error::Result;
 use crate::files::daemon_config;
-use crate::files::json_file::{FileKind, JsonFile};
 use crate::output::Outcome;
 
 pub fn run(ctx: &Context) -> Result<Outcome> {
     let path = ctx.daemon_config();
-    let file = JsonFile::read(path, FileKind::DAEMON_JSON)?;
-    let problems: Vec<String> = daemon_config::validate(&file.value)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let (file, problems) = super::read_validated(path)?;
     let mut outcome = Outcome::new(if problems.is_empty() {
         format!("{} is valid", path.display())
     } else {
