@@ -513,6 +513,9 @@ fn registry_names_that_could_escape_certs_d_are_refused() {
         "bad_host!",
         "host:99999",
         "ftp://host",
+        // Found by the registry_name fuzz target: text after `]` used to be ignored.
+        "[::1]x:5000",
+        "[::]h",
     ] {
         let run = env.run(&["trust-ca", bad, &file]);
         assert_eq!(run.code, 1, "{bad:?}: {}", run.stderr);

@@ -182,14 +182,18 @@ pub fn validate_host_port(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Splits `host:port`, `[v6]:port` or `host`.
+/// Splits `host:port`, `[v6]:port` or `host`. Anything but `:port` after `]` leaves the whole
+/// text as the host, so that `validate_host_port` refuses it instead of ignoring the rest.
 pub fn split_host_port(s: &str) -> (&str, Option<&str>) {
     if s.starts_with('[') {
         if let Some(end) = s.find(']') {
             let host = &s[..=end];
-            return match s[end + 1..].strip_prefix(':') {
-                Some(port) => (host, Some(port)),
-                None => (host, None),
+            return match &s[end + 1..] {
+                "" => (host, None),
+                rest => match rest.strip_prefix(':') {
+                    Some(port) => (host, Some(port)),
+                    None => (s, None),
+                },
             };
         }
         return (s, None);
@@ -725,6 +729,29 @@ mod tests {
         ] {
             assert!(parse_insecure(bad).is_err(), "{bad} should be refused");
         }
+    }
+
+    /// Found by the daemon_config fuzz target: text after an IPv6 literal's `]` was dropped by
+    /// `split_host_port`, so `insecure add '[::]\u{1}'` wrote an entry dockerd refuses to start with.
+    #[test]
+    fn text_after_an_ipv6_literal_is_not_ignored() {
+        for bad in [
+            "[::]\u{1}",
+            "[::1]h",
+            "[::1]~:5000",
+            "http://[::1]x:5000",
+            "[::1]]:5",
+        ] {
+            assert!(parse_insecure(bad).is_err(), "{bad:?} should be refused");
+            assert!(
+                validate_host_port(bad).is_err(),
+                "{bad:?} is not host[:port]"
+            );
+        }
+        assert_eq!(split_host_port("[::1]h"), ("[::1]h", None));
+        assert_eq!(split_host_port("[::1]:5000"), ("[::1]", Some("5000")));
+        assert_eq!(split_host_port("[::1]"), ("[::1]", None));
+        assert!(parse_insecure("[fd00::1]:5000").is_ok());
     }
 
     #[test]
