@@ -69,18 +69,29 @@ pub fn normalize_mirror(value: &str) -> Result<String, DaemonConfigError> {
     if trimmed != value || value.is_empty() {
         return Err(err("it is empty or has surrounding white space"));
     }
-    if !value.contains("://") {
+    let Some((scheme, rest)) = value.split_once("://") else {
         return Err(err(
             "no scheme; write it as https://HOST (or http://HOST for a plain-HTTP mirror)",
         ));
-    }
-    let url = url::Url::parse(value).map_err(|e| err(&format!("not a valid URL ({e})")))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
+    };
+    // The URL parser strips leading control characters, drops tabs and newlines, resolves `.`,
+    // `..` and `\` and decodes `%XX`; dockerd (Go's net/url) does none of that and keeps the raw
+    // text. So the raw scheme and authority must already be exactly what they mean.
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
         return Err(err(&format!(
-            "unsupported scheme {:?}; use http or https",
-            url.scheme()
+            "unsupported scheme {scheme:?}; use http or https"
         )));
     }
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if let Some(c) = authority
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-._:[]".contains(*c)))
+    {
+        return Err(err(&format!(
+            "{c:?} after the scheme; a mirror is http(s)://HOST[:PORT] with letters, digits, '-', '.' and '_' in HOST (xn-- for international names) and [] around an IPv6 address"
+        )));
+    }
+    let url = url::Url::parse(value).map_err(|e| err(&format!("not a valid URL ({e})")))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(err("a username or password is not allowed in a mirror URL"));
     }
@@ -707,6 +718,35 @@ mod tests {
         ] {
             assert!(normalize_mirror(bad).is_err(), "{bad} should be refused");
         }
+    }
+
+    /// Found by the daemon_config fuzz target: the URL parser drops tabs and accepted NULs, so
+    /// the raw text (what dockerd reads) kept characters that make dockerd refuse to start.
+    #[test]
+    fn mirrors_refuse_what_the_url_parser_would_silently_rewrite() {
+        for bad in [
+            "https://f\t\0\0\0",
+            "https://m.exa\nmple.com",
+            "https://m.example.com/./",
+            "https://m.example.com/..",
+            "https://m.example.com\\",
+            "https://%6d.example.com",
+            "https://@m.example.com",
+            "https://m{x}.example.com",
+            "https://m.example.com//",
+            "\0\0http://m.example.com",
+            "\u{1}https://m.example.com",
+        ] {
+            assert!(normalize_mirror(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert_eq!(
+            normalize_mirror("https://[fd00::1]:5000").unwrap(),
+            "https://[fd00::1]:5000/"
+        );
+        assert_eq!(
+            normalize_mirror("http://my_mirror.local").unwrap(),
+            "http://my_mirror.local/"
+        );
     }
 
     #[test]
