@@ -83,27 +83,27 @@ pub fn normalize_mirror(value: &str) -> Result<String, DaemonConfigError> {
         )));
     }
     let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains('@') {
+        return Err(err("a username or password is not allowed in a mirror URL"));
+    }
+    if authority.contains(['?', '#']) {
+        return Err(err("a query or fragment is not allowed in a mirror URL"));
+    }
+    if let Some(i) = rest.find(['/', '\\']).filter(|&i| i < authority.len()) {
+        return Err(err(&format!(
+            "a path ({}) is not allowed in a mirror URL",
+            &rest[i..]
+        )));
+    }
     if let Some(c) = authority
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || "-._:[]".contains(*c)))
     {
         return Err(err(&format!(
-            "{c:?} after the scheme; a mirror is http(s)://HOST[:PORT] with letters, digits, '-', '.' and '_' in HOST (xn-- for international names) and [] around an IPv6 address"
+            "{c:?} is not allowed in a mirror's host: use letters, digits, '-', '.' and '_' (xn-- for international names), [] around an IPv6 address, and :PORT"
         )));
     }
     let url = url::Url::parse(value).map_err(|e| err(&format!("not a valid URL ({e})")))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(err("a username or password is not allowed in a mirror URL"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(err("a query or fragment is not allowed in a mirror URL"));
-    }
-    if url.path() != "/" && !url.path().is_empty() {
-        return Err(err(&format!(
-            "a path ({}) is not allowed in a mirror URL",
-            url.path()
-        )));
-    }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(err("no host"));
     }
