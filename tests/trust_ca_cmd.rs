@@ -467,6 +467,36 @@ fn bad_client_pairs_are_refused_and_nothing_is_written() {
     assert!(!env.certs_dir.join(host).join("ca.crt").exists());
 }
 
+/// Found by the certs_pem fuzz target: `-----BEGIN ` inside other text made a file look like PEM
+/// with no block in it, which parsed as an empty bundle: as a CA it was written as an empty
+/// ca.crt, as a client certificate regctl panicked (index out of bounds).
+#[test]
+fn a_pem_marker_without_a_certificate_is_refused_as_ca_and_as_client_cert() {
+    let env = TestEnv::new();
+    let ca = TestCa::new("regctl client CA");
+    let host = "registry.example.com";
+    let weird = put(&env, "weird.pem", b"0-----BEGIN ");
+    let key = put(&env, "me.key", ca.client("me").key);
+    let before = tree_state(env.dir.path());
+    for args in [
+        vec!["trust-ca", host, weird.as_str()],
+        pair_args(host, None, &weird, &key),
+    ] {
+        let run = env.run(&args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&weird) && run.stderr.contains("is not valid PEM"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(
+            tree_state(env.dir.path()),
+            before,
+            "{args:?} wrote something"
+        );
+    }
+}
+
 #[test]
 fn registry_names_that_could_escape_certs_d_are_refused() {
     let env = TestEnv::new();
@@ -483,6 +513,9 @@ fn registry_names_that_could_escape_certs_d_are_refused() {
         "bad_host!",
         "host:99999",
         "ftp://host",
+        // Found by the registry_name fuzz target: text after `]` used to be ignored.
+        "[::1]x:5000",
+        "[::]h",
     ] {
         let run = env.run(&["trust-ca", bad, &file]);
         assert_eq!(run.code, 1, "{bad:?}: {}", run.stderr);

@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::files::daemon_config::validate_host_port;
+
 /// One recognised error and what it means.
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
@@ -224,6 +226,12 @@ pub fn explain(text: &str) -> Vec<Explanation> {
         );
     }
     if let Some(name) = no_such_host(text) {
+        // The name goes into commands the user may copy: only a valid host name is repeated.
+        let name = if validate_host_port(&name).is_ok() {
+            name
+        } else {
+            "HOST".to_string()
+        };
         add(
             "dns.no_such_host",
             "lookup ...: no such host",
@@ -262,18 +270,21 @@ pub fn explain(text: &str) -> Vec<Explanation> {
     out
 }
 
-/// The registry named in a Go error: the host of the first URL, or `lookup HOST`.
+/// The registry named in a Go error: the host of the first URL, or `lookup HOST`. Only a valid
+/// `host[:port]` is returned: it goes into suggested commands, and part of the pasted text can
+/// come from a hostile server (a token realm, a redirect), so nothing else may reach a shell.
 pub fn registry_host(text: &str) -> Option<String> {
     for scheme in ["https://", "http://"] {
         if let Some(i) = text.find(scheme) {
             let rest = &text[i + scheme.len()..];
             let end = rest.find(['/', '"', ' ', '\'', '`']).unwrap_or(rest.len());
-            if end > 0 {
-                return Some(rest[..end].to_string());
+            let host = &rest[..end];
+            if validate_host_port(host).is_ok() {
+                return Some(host.to_string());
             }
         }
     }
-    no_such_host(text)
+    no_such_host(text).filter(|h| validate_host_port(h).is_ok())
 }
 
 /// `x509: certificate is valid for A, B, not C` -> ("A, B", "C").
@@ -381,5 +392,33 @@ mod tests {
             Some("ecr-login")
         );
         assert!(explain("everything is fine").is_empty());
+    }
+
+    /// Found by the explain fuzz target: the host was cut out of the text as is, control
+    /// characters and shell syntax included, and put into commands meant to be copied.
+    #[test]
+    fn only_valid_host_names_reach_suggested_commands() {
+        assert_eq!(registry_host("http://\0"), None);
+        assert_eq!(
+            registry_host("Get \"https://r.example.com\u{1}\u{e}/v2/x/manifests/1\": no basic auth credentials"),
+            None
+        );
+        let e = explain(
+            "Get \"https://r$(id):5000/v2/\": x509: certificate signed by unknown authority",
+        );
+        assert_eq!(
+            e[0].fixes[0],
+            "sudo regctl trust-ca REGISTRY /path/to/ca.crt"
+        );
+        let e = explain("dial tcp: lookup a';touch${IFS}x;' on 10.0.0.2:53: no such host");
+        assert_eq!(e[0].error, "dns.no_such_host");
+        assert_eq!(e[0].fixes[0], "check the name: getent hosts HOST");
+        assert_eq!(
+            registry_host(
+                "Get \"https://[::1]:5000/v2/\": http: server gave HTTP response to HTTPS client"
+            )
+            .as_deref(),
+            Some("[::1]:5000")
+        );
     }
 }

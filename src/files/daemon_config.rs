@@ -69,30 +69,41 @@ pub fn normalize_mirror(value: &str) -> Result<String, DaemonConfigError> {
     if trimmed != value || value.is_empty() {
         return Err(err("it is empty or has surrounding white space"));
     }
-    if !value.contains("://") {
+    let Some((scheme, rest)) = value.split_once("://") else {
         return Err(err(
             "no scheme; write it as https://HOST (or http://HOST for a plain-HTTP mirror)",
         ));
-    }
-    let url = url::Url::parse(value).map_err(|e| err(&format!("not a valid URL ({e})")))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
+    };
+    // The URL parser strips leading control characters, drops tabs and newlines, resolves `.`,
+    // `..` and `\` and decodes `%XX`; dockerd (Go's net/url) does none of that and keeps the raw
+    // text. So the raw scheme and authority must already be exactly what they mean.
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
         return Err(err(&format!(
-            "unsupported scheme {:?}; use http or https",
-            url.scheme()
+            "unsupported scheme {scheme:?}; use http or https"
         )));
     }
-    if !url.username().is_empty() || url.password().is_some() {
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains('@') {
         return Err(err("a username or password is not allowed in a mirror URL"));
     }
-    if url.query().is_some() || url.fragment().is_some() {
+    if authority.contains(['?', '#']) {
         return Err(err("a query or fragment is not allowed in a mirror URL"));
     }
-    if url.path() != "/" && !url.path().is_empty() {
+    if let Some(i) = rest.find(['/', '\\']).filter(|&i| i < authority.len()) {
         return Err(err(&format!(
             "a path ({}) is not allowed in a mirror URL",
-            url.path()
+            &rest[i..]
         )));
     }
+    if let Some(c) = authority
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-._:[]".contains(*c)))
+    {
+        return Err(err(&format!(
+            "{c:?} is not allowed in a mirror's host: use letters, digits, '-', '.' and '_' (xn-- for international names), [] around an IPv6 address, and :PORT"
+        )));
+    }
+    let url = url::Url::parse(value).map_err(|e| err(&format!("not a valid URL ({e})")))?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err(err("no host"));
     }
@@ -182,14 +193,18 @@ pub fn validate_host_port(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Splits `host:port`, `[v6]:port` or `host`.
+/// Splits `host:port`, `[v6]:port` or `host`. Anything but `:port` after `]` leaves the whole
+/// text as the host, so that `validate_host_port` refuses it instead of ignoring the rest.
 pub fn split_host_port(s: &str) -> (&str, Option<&str>) {
     if s.starts_with('[') {
         if let Some(end) = s.find(']') {
             let host = &s[..=end];
-            return match s[end + 1..].strip_prefix(':') {
-                Some(port) => (host, Some(port)),
-                None => (host, None),
+            return match &s[end + 1..] {
+                "" => (host, None),
+                rest => match rest.strip_prefix(':') {
+                    Some(port) => (host, Some(port)),
+                    None => (s, None),
+                },
             };
         }
         return (s, None);
@@ -705,6 +720,35 @@ mod tests {
         }
     }
 
+    /// Found by the daemon_config fuzz target: the URL parser drops tabs and accepted NULs, so
+    /// the raw text (what dockerd reads) kept characters that make dockerd refuse to start.
+    #[test]
+    fn mirrors_refuse_what_the_url_parser_would_silently_rewrite() {
+        for bad in [
+            "https://f\t\0\0\0",
+            "https://m.exa\nmple.com",
+            "https://m.example.com/./",
+            "https://m.example.com/..",
+            "https://m.example.com\\",
+            "https://%6d.example.com",
+            "https://@m.example.com",
+            "https://m{x}.example.com",
+            "https://m.example.com//",
+            "\0\0http://m.example.com",
+            "\u{1}https://m.example.com",
+        ] {
+            assert!(normalize_mirror(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert_eq!(
+            normalize_mirror("https://[fd00::1]:5000").unwrap(),
+            "https://[fd00::1]:5000/"
+        );
+        assert_eq!(
+            normalize_mirror("http://my_mirror.local").unwrap(),
+            "http://my_mirror.local/"
+        );
+    }
+
     #[test]
     fn insecure_entries_like_dockerd() {
         let host = |s| parse_insecure(s).unwrap().0.canonical();
@@ -725,6 +769,29 @@ mod tests {
         ] {
             assert!(parse_insecure(bad).is_err(), "{bad} should be refused");
         }
+    }
+
+    /// Found by the daemon_config fuzz target: text after an IPv6 literal's `]` was dropped by
+    /// `split_host_port`, so `insecure add '[::]\u{1}'` wrote an entry dockerd refuses to start with.
+    #[test]
+    fn text_after_an_ipv6_literal_is_not_ignored() {
+        for bad in [
+            "[::]\u{1}",
+            "[::1]h",
+            "[::1]~:5000",
+            "http://[::1]x:5000",
+            "[::1]]:5",
+        ] {
+            assert!(parse_insecure(bad).is_err(), "{bad:?} should be refused");
+            assert!(
+                validate_host_port(bad).is_err(),
+                "{bad:?} is not host[:port]"
+            );
+        }
+        assert_eq!(split_host_port("[::1]h"), ("[::1]h", None));
+        assert_eq!(split_host_port("[::1]:5000"), ("[::1]", Some("5000")));
+        assert_eq!(split_host_port("[::1]"), ("[::1]", None));
+        assert!(parse_insecure("[fd00::1]:5000").is_ok());
     }
 
     #[test]

@@ -347,6 +347,20 @@ fn splice(
     Some(out)
 }
 
+/// The text of an existing file after an edit: `text` (as read, without its byte order mark,
+/// which parsed as `before` in `style`) with only the changed members rewritten, or the whole of
+/// `after` rendered in `style` when the edit does not fit a splice. Public so that the fuzz
+/// targets exercise exactly what `JsonFile::render` writes, without a file.
+pub fn render_edit(
+    text: &str,
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+    style: &Style,
+) -> String {
+    splice(text, before, after, style)
+        .unwrap_or_else(|| style.render(&Value::Object(after.clone())))
+}
+
 fn pretty(value: &Value, indent: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let formatter = serde_json::ser::PrettyFormatter::with_indent(indent);
@@ -490,10 +504,10 @@ impl JsonFile {
     /// The text the file would have with the current value: the original bytes with only the
     /// changed top-level members rewritten, or (for a new file) the whole value in the file's style.
     pub fn render(&self) -> String {
-        self.original
-            .as_ref()
-            .and_then(|o| splice(&o.text, &o.value, &self.value, &self.style))
-            .unwrap_or_else(|| self.style.render(&Value::Object(self.value.clone())))
+        match &self.original {
+            Some(o) => render_edit(&o.text, &o.value, &self.value, &self.style),
+            None => self.style.render(&Value::Object(self.value.clone())),
+        }
     }
 
     /// Writes the edited value when it differs from what was read; in check mode only reports.

@@ -186,6 +186,11 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be refused");
         }
+        // Found by the registry_name fuzz target: text after `]` was ignored, so `[::]h` and
+        // `[::1]x:5000` were accepted and became certs.d folder names.
+        for bad in ["[::]h", "[::1]x:5000", "https://[::1]hhhhhhh:5000/v2/"] {
+            assert!(parse(bad).is_err(), "{bad:?} should be refused");
+        }
         // A path after the host is dropped, as docker does; it never reaches a file name.
         assert_eq!(parse("host/../../etc").unwrap().host, "host");
     }

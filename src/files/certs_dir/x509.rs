@@ -304,7 +304,8 @@ fn looks_like_pem(bytes: &[u8]) -> bool {
 }
 
 /// Reads a PEM bundle or DER certificate(s). Text around PEM blocks is allowed (as Go allows it);
-/// any block that is not a CERTIFICATE is refused.
+/// any block that is not a CERTIFICATE is refused. An accepted bundle holds at least one
+/// certificate.
 pub fn parse_bundle(bytes: &[u8]) -> Result<Bundle, BundleError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(BundleError::Empty);
@@ -339,6 +340,11 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<Bundle, BundleError> {
                 detail,
             })?,
         );
+    }
+    if certs.is_empty() {
+        return Err(BundleError::BadPem(
+            "no -----BEGIN CERTIFICATE----- block at the start of a line".into(),
+        ));
     }
     if certs.len() != labels.len() {
         return Err(BundleError::BadPem(format!(
@@ -526,6 +532,24 @@ mod tests {
             parse_bundle(&[0x30, 0x03, 0x02, 0x01, 0x01]),
             Err(BundleError::Garbage)
         ));
+    }
+
+    /// Found by the certs_pem fuzz target: a `-----BEGIN ` inside other text made the input look
+    /// like PEM, no block was found, and the empty bundle was accepted (trust-ca wrote an empty
+    /// ca.crt; `--client-cert` panicked on the missing first certificate).
+    #[test]
+    fn a_pem_marker_without_a_block_is_not_an_empty_bundle() {
+        for bytes in [
+            &b"0-----BEGIN "[..],
+            b"x-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            b"-----BEGIN ",
+        ] {
+            assert!(
+                matches!(parse_bundle(bytes), Err(BundleError::BadPem(_))),
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
     }
 
     #[test]
