@@ -251,6 +251,11 @@ pub fn creds(e: &crate::creds::CredsError) -> Option<String> {
         C::HelperFailed { helper, .. } | C::HelperGarbage { helper, .. } => Some(format!(
             "run it by hand to see what it says: echo SERVER | docker-credential-{helper} get"
         )),
+        C::Ecr(e) => e.hint(),
+        C::EcrStoresNothing { server } => Some(format!(
+            "log in with AWS credentials instead (no password): regctl login {}",
+            shell_quote(server)
+        )),
         _ => None,
     }
 }
