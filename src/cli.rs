@@ -177,10 +177,19 @@ pub enum Command {
 
     /// Log in to a registry: check the credentials against it, then store them where docker,
     /// skopeo and podman look (credHelpers > credsStore > plain-text auths)
+    ///
+    /// Amazon ECR registries (ACCOUNT.dkr.ecr.REGION.amazonaws.com, public.ecr.aws) need no
+    /// password: regctl mints 12-hour tokens from your AWS credentials (environment, AWS_PROFILE
+    /// or --profile in ~/.aws/credentials and ~/.aws/config) and, by default, points
+    /// credHelpers at docker-credential-regctl, which mints a new token before the cached one
+    /// ends.
     #[command(after_help = "Examples:
   regctl login registry.example.com -u alice
   printf '%s' \"$TOKEN\" | regctl login ghcr.io -u alice --password-stdin --store keychain
-  regctl login 10.0.0.5:5000 -u ci --password-stdin --store file -o json < pw.txt")]
+  regctl login 10.0.0.5:5000 -u ci --password-stdin --store file -o json < pw.txt
+  regctl login 123456789012.dkr.ecr.eu-west-1.amazonaws.com
+  regctl login 123456789012.dkr.ecr.eu-west-1.amazonaws.com --profile prod
+  regctl login ecr-proxy.internal:5000 --ecr --region us-east-1 -o json")]
     Login(LoginArgs),
 
     /// Log out: erase a registry's credentials from its credential store and from config.json
@@ -305,9 +314,24 @@ pub struct LoginArgs {
     #[arg(long, default_value = "auto", value_name = "STORE")]
     pub store: String,
 
-    /// Store the credentials without checking them against the registry
+    /// Store the credentials without checking them against the registry (an ECR login always
+    /// asks AWS for a token, which checks the AWS credentials)
     #[arg(long)]
     pub no_verify: bool,
+
+    /// Log in to Amazon ECR with AWS credentials even though the name is not ECR's own (a VPC
+    /// endpoint, a proxy); ECR names are recognised without it
+    #[arg(long, help_heading = "Amazon ECR", conflicts_with_all = ["username", "password", "password_stdin"])]
+    pub ecr: bool,
+
+    /// The AWS profile whose credentials mint ECR tokens [default: AWS_PROFILE, else "default"]
+    #[arg(long, value_name = "PROFILE", help_heading = "Amazon ECR", conflicts_with_all = ["username", "password", "password_stdin"])]
+    pub profile: Option<String>,
+
+    /// The AWS region of the ECR API [default: the registry name's, else AWS_REGION, else the
+    /// profile's]
+    #[arg(long, value_name = "REGION", help_heading = "Amazon ECR", conflicts_with_all = ["username", "password", "password_stdin"])]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,6 +22,8 @@ pub struct Environment {
     pub proxy: crate::doctor::proxy::ProxyEnv,
     /// REGCTL_DOCKER_SERVICE_DIR: where docker.service drop-ins live (for dockerd's proxy).
     pub docker_service_dir: Option<PathBuf>,
+    /// The AWS variables ECR logins honour (credentials, profile, region, endpoints, files).
+    pub aws: crate::creds::ecr::AwsEnv,
 }
 
 impl Environment {
@@ -46,6 +48,7 @@ impl Environment {
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
             proxy: crate::doctor::proxy::ProxyEnv::from_lookup(|k| std::env::var(k).ok()),
             docker_service_dir: path("REGCTL_DOCKER_SERVICE_DIR"),
+            aws: crate::creds::ecr::AwsEnv::from_lookup(|k| std::env::var(k).ok()),
         }
     }
 
@@ -184,6 +187,11 @@ impl Paths {
 
     pub fn client_config(&self) -> PathBuf {
         self.config_dir.join("config.json")
+    }
+
+    /// Where ECR logins keep their tokens (cache) and choices (state).
+    pub fn ecr_dirs(&self) -> crate::creds::ecr::EcrDirs {
+        crate::creds::ecr::EcrDirs::from_paths(self)
     }
 }
 

@@ -126,6 +126,11 @@ pub enum Error {
     #[error("{0:?} is not a store; use auto, file, keychain or helper:NAME")]
     BadStore(String),
 
+    /// `--store keychain` or `helper:NAME` for an ECR login: a 12-hour token kept there would
+    /// never be refreshed.
+    #[error("--store {0} cannot keep ECR tokens fresh; an ECR login stores through docker-credential-regctl (--store auto, the default) or in plain text (--store file)")]
+    EcrStore(String),
+
     #[error("unknown credential helper action {0:?}; use store, get, erase, list or version")]
     HelperAction(String),
 }
@@ -209,6 +214,7 @@ impl Error {
             Error::Registry(e) => hints::registry(e),
             Error::CannotPrompt { .. } => Some(hints::login_non_interactive(argv)),
             Error::FileStoreShadowed { helper, .. } => Some(hints::file_store_shadowed(helper)),
+            Error::EcrStore(_) => Some(hints::ecr_default_store(argv)),
             _ => None,
         }
     }

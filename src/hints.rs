@@ -251,6 +251,11 @@ pub fn creds(e: &crate::creds::CredsError) -> Option<String> {
         C::HelperFailed { helper, .. } | C::HelperGarbage { helper, .. } => Some(format!(
             "run it by hand to see what it says: echo SERVER | docker-credential-{helper} get"
         )),
+        C::Ecr(e) => e.hint(),
+        C::EcrStoresNothing { server } => Some(format!(
+            "log in with AWS credentials instead (no password): regctl login {}",
+            shell_quote(server)
+        )),
         _ => None,
     }
 }
@@ -294,6 +299,45 @@ pub fn file_store_shadowed(helper: &str) -> String {
     format!(
         "use that store instead (regctl login --store helper:{helper}), or keep the secret out of plain text: regctl login --store keychain"
     )
+}
+
+/// `--store file` for an ECR login: the token in auths stops working when it expires.
+pub fn ecr_token_in_file(path: &std::path::Path, expires_at: &str, host: &str) -> String {
+    format!(
+        "the ECR token stored in plain text in '{}' expires at {expires_at}: docker fails with it after that; log in again before then, or let docker-credential-regctl refresh it: regctl login {}",
+        path.display(),
+        shell_quote(host)
+    )
+}
+
+/// An ECR login whose config.json entry is gone: docker does not use it.
+pub fn ecr_not_in_config(host: &str) -> String {
+    format!(
+        "config.json does not send docker here; log in again: regctl login {}",
+        shell_quote(host)
+    )
+}
+
+/// A password for an ECR registry (from `aws ecr get-login-password`) lasts 12 hours.
+pub fn ecr_password_expires(host: &str) -> String {
+    format!(
+        "{host} is an Amazon ECR registry: a password from `aws ecr get-login-password` stops working after 12 hours; without -u and a password, regctl mints tokens from your AWS credentials and keeps them fresh: regctl login {}",
+        shell_quote(host)
+    )
+}
+
+/// The ECR login command again, without `--store`.
+pub fn ecr_default_store(argv: &[String]) -> String {
+    let mut kept = Vec::new();
+    let mut words = argv.iter();
+    while let Some(w) = words.next() {
+        if w == "--store" {
+            words.next();
+        } else if !w.starts_with("--store=") {
+            kept.push(w.clone());
+        }
+    }
+    format!("leave out --store: {}", command_line(&kept))
 }
 
 /// How to put docker-credential-regctl on PATH: a symlink to regctl (it answers to that name).

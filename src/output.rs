@@ -31,14 +31,61 @@ pub struct FileDiff {
     pub after: String,
 }
 
+/// A saved file's change, with secrets masked (config.json's `auth`, tokens, passwords): a diff is
+/// printed, and secrets are never printed.
 impl From<&Saved> for FileDiff {
     fn from(s: &Saved) -> Self {
         FileDiff {
             path: s.path.clone(),
-            before: s.before.clone(),
-            after: s.after.clone(),
+            before: redact_secrets(&s.before),
+            after: redact_secrets(&s.after),
         }
     }
+}
+
+/// Members whose string values are secrets in docker's config.json (`auths` entries).
+const SECRET_MEMBERS: &[&str] = &["auth", "identitytoken", "registrytoken", "password"];
+
+/// JSON text with the string value of every secret member replaced by `<redacted>`, whatever
+/// the layout (one member a line or all on one line).
+fn redact_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('"') {
+        out.push_str(&rest[..start]);
+        let (name, after) = split_json_string(&rest[start..]);
+        out.push_str(name);
+        rest = after;
+        if !SECRET_MEMBERS.contains(&name.trim_matches('"')) {
+            continue;
+        }
+        let Some(value) = after.trim_start().strip_prefix(':') else {
+            continue;
+        };
+        let value = value.trim_start();
+        if value.starts_with('"') {
+            out.push_str(&after[..after.len() - value.len()]);
+            out.push_str("\"<redacted>\"");
+            rest = split_json_string(value).1;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Splits text that starts with a JSON string after its closing quote (escapes honoured); an
+/// unterminated string is all of it.
+fn split_json_string(s: &str) -> (&str, &str) {
+    let bytes = s.as_bytes();
+    let mut i = 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return s.split_at(i + 1),
+            _ => i += 1,
+        }
+    }
+    (s, "")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,5 +342,29 @@ fn print_stdout(text: &str) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diffs_never_show_secrets() {
+        let text = "{\n\t\"auths\": {\n\t\t\"r.io\": {\n\t\t\t\"auth\": \"dXNlcjpwYXNz\",\n\t\t\t\"email\": \"e\"\n\t\t}\n\t}\n}\n";
+        assert_eq!(
+            redact_secrets(text),
+            text.replace("dXNlcjpwYXNz", "<redacted>")
+        );
+        let compact =
+            r#"{"auths":{"a":{"auth" : "x\"y","identitytoken":"t"}},"auth":1,"k":"auth"}"#;
+        assert_eq!(
+            redact_secrets(compact),
+            r#"{"auths":{"a":{"auth" : "<redacted>","identitytoken":"<redacted>"}},"auth":1,"k":"auth"}"#
+        );
+        assert_eq!(
+            redact_secrets("\"auth\": \"unterminated"),
+            "\"auth\": \"<redacted>\""
+        );
     }
 }

@@ -13,6 +13,7 @@ mod daemon_files;
 mod docs_generated;
 mod doctor_cmd;
 mod ecr;
+mod ecr_cli;
 mod examples;
 mod insecure_cmd;
 mod keychain;

@@ -1,5 +1,6 @@
-//! `docker-credential-regctl`: the Docker credential-helper protocol served from the OS keychain
-//! (the same code as `regctl credential-helper`).
+//! `docker-credential-regctl`: the Docker credential-helper protocol, with ECR tokens minted from
+//! AWS credentials for ECR registries and the OS keychain for the rest (the same code as
+//! `regctl credential-helper`).
 
 fn main() {
     let argv: Vec<_> = std::env::args_os().collect();

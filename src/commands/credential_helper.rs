@@ -1,16 +1,40 @@
 //! `regctl credential-helper ACTION` and `docker-credential-regctl ACTION`: the Docker
-//! credential-helper protocol served from the OS keychain. Output is the protocol itself (errors
-//! on stdout, exit 1), not regctl's usual text or JSON.
+//! credential-helper protocol, answered with ECR tokens for ECR registries and from the OS
+//! keychain for the rest. Output is the protocol itself (errors on stdout, exit 1), not regctl's
+//! usual text or JSON; for people and logs, a store's failure is repeated on stderr with its
+//! hint, and warnings about a served token (a refresh that failed while the cached token still
+//! works) go to stderr too.
 
 use std::ffi::OsString;
+use std::time::SystemTime;
 
-use crate::creds::serve::{self, KeychainOnly};
+use crate::context::{Environment, PathFlags, Paths};
+use crate::creds::regctl_helper::RegctlHelper;
+use crate::creds::serve;
+use crate::hints;
 
 /// Serves one request on stdin/stdout; returns the exit code.
 pub fn run(action: &str) -> i32 {
+    let env = Environment::from_process();
+    let paths = Paths::resolve(&PathFlags::from_env(), &env);
+    let backends = RegctlHelper::new(env.aws, paths.ecr_dirs(), SystemTime::now());
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
-    serve::serve(action, &mut stdin.lock(), &mut stdout.lock(), &KeychainOnly)
+    let (code, error) =
+        serve::serve_reporting(action, &mut stdin.lock(), &mut stdout.lock(), &backends);
+    for w in backends.ecr.take_warnings() {
+        eprintln!("warning: {w}");
+        if let Some(hint) = w.hint() {
+            eprintln!("hint: {hint}");
+        }
+    }
+    if let Some(e) = error {
+        eprintln!("error: {e}");
+        if let Some(hint) = hints::creds(&e) {
+            eprintln!("hint: {hint}");
+        }
+    }
+    code
 }
 
 /// Entry point when started as `docker-credential-regctl`: exactly one argument.

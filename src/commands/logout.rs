@@ -1,13 +1,18 @@
 //! `regctl logout`: erase a registry's credentials under every key docker erases
 //! (`[KEY, host, http://host, https://host]`), from its credential store and from `auths`.
-//! Changed only when something existed.
+//! For an Amazon ECR registry: its cached token, its saved login choices and the
+//! `credHelpers` entry pointing at regctl. Changed only when something existed.
 
 use std::collections::BTreeSet;
+use std::time::SystemTime;
 
 use serde_json::json;
 
 use super::creds::helper_store;
 use crate::context::Context;
+use crate::creds::ecr;
+use crate::creds::regctl_helper::EcrStore;
+use crate::creds::REGCTL_HELPER;
 use crate::error::Result;
 use crate::files::docker_config as dc;
 use crate::files::json_file::{FileKind, JsonFile};
@@ -30,6 +35,15 @@ pub fn run(registry: Option<&str>, all: bool, ctx: &Context) -> Result<Outcome> 
                 .into_iter()
                 .map(|(k, _)| k),
         );
+        // ECR logins whose config.json entries are gone still have a token and choices.
+        keys.extend(
+            ctx.paths
+                .ecr_dirs()
+                .settings()
+                .list()?
+                .into_iter()
+                .map(|(host, _)| host),
+        );
         keys.into_iter()
             .map(|k| match names::parse(&k) {
                 Ok(n) => (n.cred_key.clone(), n.logout_keys()),
@@ -42,35 +56,58 @@ pub fn run(registry: Option<&str>, all: bool, ctx: &Context) -> Result<Outcome> 
     };
     let mut erased = Vec::new();
     let mut store_changed = false;
+    let ecr_store = EcrStore::new(ctx.env.aws.clone(), ctx.paths.ecr_dirs(), SystemTime::now());
     for (key, keys) in &targets {
         let mut found = false;
-        if let Some(helper) = dc::store_for(&file.value, key).helper().map(str::to_string) {
-            let mut store = helper_store(&helper, ctx);
-            for k in keys {
-                let res = if ctx.check {
-                    store.get(k).map(|c| c.is_some())
-                } else {
-                    store.erase(k)
-                };
-                match res {
-                    Ok(true) => {
-                        found = true;
-                        store_changed = true;
-                    }
-                    Ok(false) => {}
-                    // docker warns and goes on to clean config.json.
-                    Err(e) => {
-                        out = out.warn(format!("could not erase {k} from {}: {e}", store.name()))
+        let helper = dc::store_for(&file.value, key).helper().map(str::to_string);
+        // An ECR registry: forget regctl's cached token and saved login choices, and drop the
+        // credHelpers entry regctl's ECR login wrote (docker-credential-regctl would otherwise
+        // keep minting tokens for it).
+        let ecr_registry = ecr_store.serves(key);
+        if ecr_registry {
+            let removed = if ctx.check {
+                ecr_store.logged_in(key)?
+            } else {
+                ecr::logout(key, &ctx.env.aws, &ctx.paths.ecr_dirs())?
+            };
+            found |= removed;
+            store_changed |= removed;
+            if dc::cred_helper(&file.value, key) == Some(REGCTL_HELPER) {
+                found |= dc::remove_cred_helper(&mut file.value, key);
+            }
+        }
+        match helper {
+            Some(h) if ecr_registry && h == REGCTL_HELPER => {}
+            Some(h) => {
+                let mut store = helper_store(&h, ctx);
+                for k in keys {
+                    let res = if ctx.check {
+                        store.get(k).map(|c| c.is_some())
+                    } else {
+                        store.erase(k)
+                    };
+                    match res {
+                        Ok(true) => {
+                            found = true;
+                            store_changed = true;
+                        }
+                        Ok(false) => {}
+                        // docker warns and goes on to clean config.json.
+                        Err(e) => {
+                            out =
+                                out.warn(format!("could not erase {k} from {}: {e}", store.name()))
+                        }
                     }
                 }
             }
+            None => {}
         }
         found |= dc::remove_auths(&mut file.value, keys);
         if found {
             erased.push(key.clone());
         }
     }
-    // docker keeps credHelpers entries on logout, and so does regctl.
+    // docker keeps credHelpers entries on logout, and so does regctl (except ECR's, above).
     let saved = file.save(ctx.check)?;
     out = out.with_save(&saved);
     out.changed |= store_changed;

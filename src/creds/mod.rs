@@ -2,7 +2,9 @@
 //! (`file`), any `docker-credential-NAME` helper (`helper`), or the OS keychain through the
 //! `keyring` crate (`keychain`). `open` picks the store for a registry by docker's order
 //! (`credHelpers[KEY]` > `credsStore` > `auths`); `serve` speaks the helper protocol so that
-//! docker, skopeo and podman can read what regctl keeps in the keychain.
+//! docker, skopeo and podman can read what regctl keeps in the keychain, and `regctl_helper`
+//! decides per registry what `docker-credential-regctl` answers from: ECR tokens minted from AWS
+//! credentials (`ecr`) or the keychain.
 //!
 //! Nothing here prints or prompts.
 
@@ -15,6 +17,7 @@ pub mod ecr;
 pub mod file;
 pub mod helper;
 pub mod keychain;
+pub mod regctl_helper;
 pub mod serve;
 
 /// The helper name under which regctl serves its keychain (`docker-credential-regctl`).
@@ -97,6 +100,14 @@ pub enum CredsError {
     Protocol { what: &'static str, detail: String },
     #[error("the credential store refused an empty username for {server}")]
     EmptyUsername { server: String },
+    /// Minting or reading an ECR token failed (the real cause: no AWS credentials, AccessDenied,
+    /// an expired session, the endpoint unreachable, ...).
+    #[error(transparent)]
+    Ecr(#[from] crate::creds::ecr::EcrError),
+    /// A password offered for an ECR registry (docker login re-storing what it just read is
+    /// accepted; anything else would never be served).
+    #[error("{server} is an Amazon ECR registry: docker-credential-regctl mints its tokens from AWS credentials and does not store passwords for it")]
+    EcrStoresNothing { server: String },
 }
 
 /// A credential store. Implementations are small: four operations keyed by server URL.

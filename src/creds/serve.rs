@@ -3,15 +3,14 @@
 //! or the error text on STDOUT, exit 1 on error; "not found" is exactly
 //! `credentials not found in native keychain`.
 //!
-//! Which store serves a server URL is decided per request by `Backends::for_server`, so another
-//! store (ECR tokens, say) can take some hosts while the keychain keeps the rest.
+//! Which store serves a server URL is decided per request by `Backends::for_server`, so ECR
+//! tokens take ECR hosts while the keychain keeps the rest (`regctl_helper::RegctlHelper`).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
 use serde_json::{json, Value};
 
-use super::keychain::Keychain;
 use super::{Credential, CredsError, Store, NOT_FOUND};
 
 /// Picks the store for each request.
@@ -20,19 +19,6 @@ pub trait Backends {
     fn for_server(&self, server_url: &str) -> Box<dyn Store>;
     /// The stores `list` merges (first one wins on duplicate URLs).
     fn all(&self) -> Vec<Box<dyn Store>>;
-}
-
-/// Every host in the OS keychain.
-pub struct KeychainOnly;
-
-impl Backends for KeychainOnly {
-    fn for_server(&self, _server_url: &str) -> Box<dyn Store> {
-        Box::new(Keychain::new())
-    }
-
-    fn all(&self) -> Vec<Box<dyn Store>> {
-        vec![Box::new(Keychain::new())]
-    }
 }
 
 /// The actions of the protocol.
@@ -45,17 +31,64 @@ pub fn serve(
     out: &mut dyn Write,
     backends: &dyn Backends,
 ) -> i32 {
+    serve_reporting(action, input, out, backends).0
+}
+
+/// [`serve`], also handing back the store's error behind a failure (not "not found", not a
+/// malformed request), so that the caller can tell people more than the protocol carries.
+pub fn serve_reporting(
+    action: &str,
+    input: &mut dyn Read,
+    out: &mut dyn Write,
+    backends: &dyn Backends,
+) -> (i32, Option<CredsError>) {
     match handle(action, input, backends) {
         Ok(text) => {
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
-            0
+            (0, None)
         }
-        Err(message) => {
-            let _ = writeln!(out, "{message}");
+        Err(failure) => {
+            let _ = writeln!(out, "{failure}");
             let _ = out.flush();
-            1
+            match failure {
+                Failure::Store(e) => (1, Some(e)),
+                Failure::Request(_) => (1, None),
+            }
         }
+    }
+}
+
+/// Why a request failed: the request itself (or nothing found), or the store.
+enum Failure {
+    Request(String),
+    Store(CredsError),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Request(m) => f.write_str(m),
+            Failure::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(m: String) -> Failure {
+        Failure::Request(m)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(m: &str) -> Failure {
+        Failure::Request(m.to_string())
+    }
+}
+
+impl From<CredsError> for Failure {
+    fn from(e: CredsError) -> Failure {
+        Failure::Store(e)
     }
 }
 
@@ -75,8 +108,7 @@ fn server_url(input: &mut dyn Read) -> Result<String, String> {
     Ok(url)
 }
 
-fn handle(action: &str, input: &mut dyn Read, backends: &dyn Backends) -> Result<String, String> {
-    let err = |e: CredsError| e.to_string();
+fn handle(action: &str, input: &mut dyn Read, backends: &dyn Backends) -> Result<String, Failure> {
     match action {
         "store" => {
             let text = read_all(input)?;
@@ -102,12 +134,12 @@ fn handle(action: &str, input: &mut dyn Read, backends: &dyn Backends) -> Result
             backends
                 .for_server(&cred.server_url)
                 .store(&cred)
-                .map_err(err)?;
+                ?;
             Ok(String::new())
         }
         "get" => {
             let url = server_url(input)?;
-            match backends.for_server(&url).get(&url).map_err(err)? {
+            match backends.for_server(&url).get(&url)? {
                 Some(c) => Ok(json!({
                     "ServerURL": url,
                     "Username": c.username,
@@ -121,13 +153,13 @@ fn handle(action: &str, input: &mut dyn Read, backends: &dyn Backends) -> Result
         "erase" => {
             let url = server_url(input)?;
             // Erasing nothing succeeds, as docker-credential-secretservice does.
-            backends.for_server(&url).erase(&url).map_err(err)?;
+            backends.for_server(&url).erase(&url)?;
             Ok(String::new())
         }
         "list" => {
             let mut all = BTreeMap::new();
             for store in backends.all() {
-                for (url, user) in store.list().map_err(err)? {
+                for (url, user) in store.list()? {
                     all.entry(url).or_insert(user);
                 }
             }
@@ -139,7 +171,8 @@ fn handle(action: &str, input: &mut dyn Read, backends: &dyn Backends) -> Result
         )),
         other => Err(format!(
             "unknown credential helper action {other:?}; usage: docker-credential-regctl <store|get|erase|list|version>"
-        )),
+        )
+        .into()),
     }
 }
 

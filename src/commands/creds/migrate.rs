@@ -59,7 +59,7 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
     let saved = file.save(ctx.check)?;
     out = out.with_save(&saved);
     out.changed = true;
-    if let Some(note) = regctl_helper_note(ctx) {
+    if let Some(note) = regctl_helper_note(ctx, "read the keychain") {
         out = out.warn(note);
     }
     out.msg = format!(

@@ -30,15 +30,15 @@ pub fn helper_store(name: &str, ctx: &Context) -> Box<dyn Store> {
     creds::open_helper(name, &ctx.paths.exec_path)
 }
 
-/// A note when docker-credential-regctl is not on PATH: docker and skopeo could not read the
-/// keychain then.
-pub fn regctl_helper_note(ctx: &Context) -> Option<String> {
+/// A note when docker-credential-regctl is not on PATH: docker and skopeo could not `what`
+/// then ("read the keychain", "get ECR tokens").
+pub fn regctl_helper_note(ctx: &Context, what: &str) -> Option<String> {
     let bin = format!("docker-credential-{}", creds::REGCTL_HELPER);
     if helper::find_in_path(&bin, &ctx.paths.exec_path).is_some() {
         return None;
     }
     Some(format!(
-        "{bin} is not on PATH, so docker and skopeo cannot read the keychain yet; {}",
+        "{bin} is not on PATH, so docker and skopeo cannot {what} yet; {}",
         hints::helper_symlink()
     ))
 }

@@ -346,9 +346,14 @@ fn remove_if_present(path: PathBuf) -> Result<bool, EcrError> {
     }
 }
 
-/// `2026-01-02T03:04:05Z`, for messages and listings.
+/// `2026-01-02T03:04:05Z`, for messages and listings: whole seconds, rounded down as the token
+/// cache keeps them, so a time reads the same fresh from AWS and from the cache.
 pub fn rfc3339(t: SystemTime) -> String {
-    let dt = aws_smithy_types::DateTime::from(t);
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let dt = aws_smithy_types::DateTime::from_secs(secs as i64);
     dt.fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap_or_else(|_| format!("{} s after the epoch", dt.secs()))
 }
@@ -483,6 +488,10 @@ mod tests {
     fn times_round_trip() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
         assert_eq!(rfc3339(t), "2026-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(t + Duration::from_millis(999)),
+            "2026-01-01T00:00:00Z"
+        );
         assert_eq!(parse_rfc3339("2026-01-01T00:00:00Z"), Some(t));
         assert_eq!(parse_rfc3339("2026-01-01T01:00:00+01:00"), Some(t));
         assert_eq!(parse_rfc3339("yesterday"), None);

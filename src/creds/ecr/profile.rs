@@ -15,8 +15,9 @@ use super::host::{EcrHost, Service};
 use super::ini::{IniFile, Section};
 use super::EcrError;
 
-/// The AWS environment variables regctl honours, read once by the caller.
-#[derive(Debug, Clone, Default)]
+/// The AWS environment variables regctl honours, read once by the caller. The secret key and
+/// session token never appear in `Debug` output (a `Context` holding this may be logged).
+#[derive(Clone, Default)]
 pub struct AwsEnv {
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
@@ -32,6 +33,27 @@ pub struct AwsEnv {
     pub endpoint_url_ecr_public: Option<String>,
     pub endpoint_url_sts: Option<String>,
     pub home: Option<PathBuf>,
+}
+
+impl fmt::Debug for AwsEnv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("AwsEnv")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &hidden(&self.secret_access_key))
+            .field("session_token", &hidden(&self.session_token))
+            .field("profile", &self.profile)
+            .field("region", &self.region)
+            .field("default_region", &self.default_region)
+            .field("shared_credentials_file", &self.shared_credentials_file)
+            .field("config_file", &self.config_file)
+            .field("endpoint_url", &self.endpoint_url)
+            .field("endpoint_url_ecr", &self.endpoint_url_ecr)
+            .field("endpoint_url_ecr_public", &self.endpoint_url_ecr_public)
+            .field("endpoint_url_sts", &self.endpoint_url_sts)
+            .field("home", &self.home)
+            .finish()
+    }
 }
 
 impl AwsEnv {

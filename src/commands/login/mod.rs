@@ -1,6 +1,9 @@
 //! `regctl login`: get a username and secret (flags, stdin, or a prompt on a terminal), check
 //! them against the registry, and store them where docker looks, by docker's order
 //! (`credHelpers[KEY]` > `credsStore` > plain-text `auths`), or where `--store` says.
+//! Amazon ECR registries log in with AWS credentials instead (`ecr`).
+
+mod ecr;
 
 use std::io::Read;
 
@@ -118,6 +121,23 @@ fn choose_target(
     })
 }
 
+/// `--store file` is pointless when `credsStore` sends this registry to a helper (and no
+/// `credHelpers` entry that the login replaces says otherwise): docker would not read the file.
+fn refuse_shadowed_file_store(
+    config: &serde_json::Map<String, serde_json::Value>,
+    path: &std::path::Path,
+    key: &str,
+) -> Result<()> {
+    match (dc::cred_helper(config, key), dc::creds_store(config)) {
+        (None, Some(h)) => Err(Error::FileStoreShadowed {
+            path: path.to_path_buf(),
+            helper: h.to_string(),
+            server: key.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// What config.json's store for `key` holds, if anything.
 fn stored_credential(
     config: &mut serde_json::Map<String, serde_json::Value>,
@@ -173,6 +193,12 @@ pub fn run(args: LoginArgs, ctx: &Context) -> Result<Outcome> {
         && !args.store.starts_with("helper:")
     {
         return Err(Error::BadStore(args.store.clone()));
+    }
+    if ecr::wanted(&args, args.registry.as_deref().unwrap_or("")) {
+        return ecr::run(&args, &name, ctx, out);
+    }
+    if crate::creds::ecr::EcrHost::is_ecr(&key) {
+        out = out.info(hints::ecr_password_expires(&key));
     }
     let path = ctx.paths.client_config();
     let mut file = JsonFile::edit(&path, FileKind::CLIENT_CONFIG, ctx.check)?;
@@ -246,15 +272,7 @@ pub fn run(args: LoginArgs, ctx: &Context) -> Result<Outcome> {
     let mut store_changed = false;
     match &target {
         Target::File => {
-            if dc::cred_helper(&file.value, &key).is_none() {
-                if let Some(h) = dc::creds_store(&file.value) {
-                    return Err(Error::FileStoreShadowed {
-                        path: path.clone(),
-                        helper: h.to_string(),
-                        server: key.clone(),
-                    });
-                }
-            }
+            refuse_shadowed_file_store(&file.value, &path, &key)?;
             dc::remove_cred_helper(&mut file.value, &key);
             let mut store = FileStore::new(&mut file.value, &path);
             if store.get(&key)?.as_ref() != Some(&cred) {
@@ -278,7 +296,7 @@ pub fn run(args: LoginArgs, ctx: &Context) -> Result<Outcome> {
             // docker leaves an empty marker in auths; any plain-text secret there goes away.
             dc::set_auth(&mut file.value, &path, &key, None)?;
             if helper == REGCTL_HELPER {
-                if let Some(note) = regctl_helper_note(ctx) {
+                if let Some(note) = regctl_helper_note(ctx, "read the keychain") {
                     out = out.warn(note);
                 }
             }
