@@ -2,17 +2,20 @@
 //! authentication, 401 with a challenge one that wants credentials; anything else is not a
 //! registry API at this address.
 
+use std::time::Instant;
+
 use super::{ids, Check, Probe, Transport};
 use crate::registry::http1::{self, Response};
 
 /// The answer to `/v2/`, for the auth phase.
 pub fn api(probe: &Probe<'_>, transport: &mut Option<Transport>) -> (Option<Response>, Vec<Check>) {
     let host = &probe.name.host;
+    let deadline = Instant::now() + probe.inputs.timeout;
     let result = match transport {
         Some(Transport::Tls(session)) => {
-            http1::get(&mut session.stream, host, "/v2/", &[], 64 * 1024)
+            http1::get(&mut session.stream, host, "/v2/", &[], 64 * 1024, deadline)
         }
-        Some(Transport::Plain(sock)) => http1::get(sock, host, "/v2/", &[], 64 * 1024),
+        Some(Transport::Plain(sock)) => http1::get(sock, host, "/v2/", &[], 64 * 1024, deadline),
         None => return (None, Vec::new()),
     };
     let response = match result {

@@ -68,7 +68,12 @@ pub fn open(probe: &Probe<'_>, reach: &Reach) -> std::io::Result<TcpStream> {
             let mut s = TcpStream::connect_timeout(&addr, timeout)?;
             s.set_read_timeout(Some(timeout))?;
             s.set_write_timeout(Some(timeout))?;
-            http1::connect_tunnel(&mut s, &format!("{}:{port}", probe.name.hostname()))?;
+            let deadline = std::time::Instant::now() + timeout;
+            http1::connect_tunnel(
+                &mut s,
+                &format!("{}:{port}", probe.name.hostname()),
+                deadline,
+            )?;
             s
         }
         (None, Some(addr)) => TcpStream::connect_timeout(&addr, timeout)?,
@@ -360,7 +365,16 @@ fn failure_check(
 
 /// The server's clock, from the Date header of an answer on this session.
 fn server_date(probe: &Probe<'_>, session: &mut tls_probe::Session) -> Option<i64> {
-    let response = http1::get(&mut session.stream, &probe.name.host, "/v2/", &[], 4096).ok()?;
+    let deadline = std::time::Instant::now() + probe.inputs.timeout;
+    let response = http1::get(
+        &mut session.stream,
+        &probe.name.host,
+        "/v2/",
+        &[],
+        4096,
+        deadline,
+    )
+    .ok()?;
     httpdate::parse_http_date(response.header("date")?)
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())

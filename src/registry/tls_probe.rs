@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection};
 
+use super::http1::Deadline;
 use super::trust::ChainVerifier;
 
 /// dockerd's registry transport: 30 s to connect, 10 s for the TLS handshake.
@@ -140,17 +141,12 @@ pub fn handshake(
     let mut conn =
         ClientConnection::new(Arc::new(config), name).map_err(|e| handshake_err(e.to_string()))?;
 
-    let deadline = Instant::now() + handshake_timeout;
+    // The whole handshake within the timeout: complete_io reads until a record is complete, so
+    // a per-read limit alone would let a server sending a byte a second hold it for hours.
+    let mut io = Deadline::new(&mut sock, Instant::now() + handshake_timeout);
     let mut failure: Option<io::Error> = None;
     while conn.is_handshaking() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            failure = Some(io::ErrorKind::TimedOut.into());
-            break;
-        }
-        let _ = sock.set_read_timeout(Some(left));
-        let _ = sock.set_write_timeout(Some(left));
-        match conn.complete_io(&mut sock) {
+        match conn.complete_io(&mut io) {
             Ok((0, 0)) if conn.is_handshaking() => {
                 failure = Some(io::ErrorKind::UnexpectedEof.into());
                 break;
