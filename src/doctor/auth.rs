@@ -24,7 +24,8 @@ fn client(inputs: &Inputs) -> RegistryClient {
     );
     opts.connect_timeout = inputs.timeout;
     opts.timeout = inputs.timeout;
-    RegistryClient::new(opts)
+    // The phase, fallbacks and token requests included, gets the one timeout.
+    RegistryClient::new(opts.within(inputs.timeout))
 }
 
 fn store_name(store: &StoreRef) -> String {

@@ -6,12 +6,17 @@
 //! over plain HTTP to a host that is not insecure, and redirects are only followed within the same
 //! scheme, host and port (so credentials never follow a redirect to another host; the token realm
 //! is reached by its own request, not by a redirect).
+//!
+//! Hostile servers are bounded here too: every request has a time limit (and all of a client's
+//! requests together one more, `ClientOptions::deadline`), and bodies are read up to `MAX_BODY`.
+//! Response heads are bounded by hyper (about 400 KiB, at most 100 headers).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::io::Read;
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -57,6 +62,10 @@ pub enum RegistryError {
     Unexpected { url: String, status: u16 },
     #[error("{0:?} is not a usable URL")]
     BadUrl(String),
+    #[error("{url} sent more than {} MiB; a registry or token server answers with a few KB, so regctl stopped reading", MAX_BODY >> 20)]
+    TooLarge { url: String },
+    #[error("the credentials for {url} cannot go in an HTTP header (they hold control or non-ASCII characters)")]
+    BadCredentials { url: String },
     #[error(transparent)]
     Trust(#[from] TrustError),
 }
@@ -82,6 +91,10 @@ impl Transport {
     }
 }
 
+/// The most a response body may hold. Registries answer `/v2/` and token requests with a few KB
+/// (a JWT with a certificate chain stays under 16 KB); anything bigger is refused, not buffered.
+pub const MAX_BODY: u64 = 1 << 20;
+
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     pub certs_dir: PathBuf,
@@ -90,6 +103,9 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// The whole request.
     pub timeout: Duration,
+    /// When every request of this client must be done (transport fallbacks and token requests
+    /// included); none: each request has `timeout`.
+    pub deadline: Option<Instant>,
 }
 
 impl ClientOptions {
@@ -99,7 +115,16 @@ impl ClientOptions {
             insecure,
             connect_timeout: Duration::from_secs(30),
             timeout: Duration::from_secs(60),
+            deadline: None,
         }
+    }
+
+    /// All requests together within `total` from now (each also within `timeout`).
+    pub fn within(mut self, total: Duration) -> ClientOptions {
+        self.connect_timeout = self.connect_timeout.min(total);
+        self.timeout = self.timeout.min(total);
+        self.deadline = Some(Instant::now() + total);
+        self
     }
 }
 
@@ -243,6 +268,21 @@ impl RegistryClient {
         Ok(client)
     }
 
+    /// The time the next request may take: `timeout`, or less when the deadline is nearer.
+    fn time_left(&self, url: &Url) -> Result<Duration, RegistryError> {
+        let Some(deadline) = self.opts.deadline else {
+            return Ok(self.opts.timeout);
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(RegistryError::Connect {
+                url: url.to_string(),
+                detail: "no time left (--timeout)".into(),
+            });
+        }
+        Ok(left.min(self.opts.timeout))
+    }
+
     fn send_once(
         &self,
         req: &Request,
@@ -251,9 +291,23 @@ impl RegistryClient {
     ) -> Result<Response, RegistryError> {
         let host = host_port(url);
         let client = self.client(&host, transport)?;
-        let mut rb = client.request(req.method.clone(), url.clone());
+        let limit = self.time_left(url)?;
+        let failed = |e: &dyn std::error::Error, timed_out: bool| RegistryError::Connect {
+            url: url.to_string(),
+            detail: if timed_out {
+                format!("no answer within {} s", limit.as_secs_f32())
+            } else {
+                chain(e)
+            },
+        };
+        let mut rb = client
+            .request(req.method.clone(), url.clone())
+            .timeout(limit);
         if let Some(a) = &req.authorization {
-            let mut v = HeaderValue::from_str(a).map_err(|_| RegistryError::BadUrl(a.clone()))?;
+            // Never echo the value: it is the secret.
+            let mut v = HeaderValue::from_str(a).map_err(|_| RegistryError::BadCredentials {
+                url: url.to_string(),
+            })?;
             v.set_sensitive(true);
             rb = rb.header(AUTHORIZATION, v);
         }
@@ -262,10 +316,7 @@ impl RegistryClient {
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(f.clone());
         }
-        let resp = rb.send().map_err(|e| RegistryError::Connect {
-            url: url.to_string(),
-            detail: chain(&e),
-        })?;
+        let resp = rb.send().map_err(|e| failed(&e, e.is_timeout()))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let final_url = resp.url().clone();
@@ -280,13 +331,19 @@ impl RegistryClient {
                 location,
             });
         }
-        let body = resp
-            .bytes()
-            .map_err(|e| RegistryError::Connect {
-                url: url.to_string(),
-                detail: chain(&e),
-            })?
-            .to_vec();
+        let too_large = || RegistryError::TooLarge {
+            url: url.to_string(),
+        };
+        if resp.content_length().is_some_and(|n| n > MAX_BODY) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        resp.take(MAX_BODY + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| failed(&e, e.kind() == std::io::ErrorKind::TimedOut))?;
+        if body.len() as u64 > MAX_BODY {
+            return Err(too_large());
+        }
         Ok(Response {
             status,
             headers,

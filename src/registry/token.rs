@@ -131,7 +131,12 @@ fn token_from(realm: &Url, status: u16, body: &[u8]) -> Result<Token, RegistryEr
         return Err(RegistryError::TokenServer {
             realm: realm_s,
             status,
-            detail: String::from_utf8_lossy(body).chars().take(200).collect(),
+            detail: super::http1::printable(
+                &String::from_utf8_lossy(body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>(),
+            ),
         });
     }
     let v: Value = serde_json::from_slice(body).map_err(|e| RegistryError::BadTokenResponse {
@@ -147,9 +152,16 @@ fn token_from(realm: &Url, status: u16, body: &[u8]) -> Result<Token, RegistryEr
     let token = text("token")
         .or_else(|| text("access_token"))
         .ok_or_else(|| RegistryError::BadTokenResponse {
-            realm: realm_s,
+            realm: realm_s.clone(),
             detail: "neither \"token\" nor \"access_token\" is set".into(),
         })?;
+    // It goes into an Authorization header: visible ASCII only (RFC 6750's b64token is narrower).
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(RegistryError::BadTokenResponse {
+            realm: realm_s,
+            detail: "the token holds spaces, control or non-ASCII characters".into(),
+        });
+    }
     let expires_in = v
         .get("expires_in")
         .and_then(Value::as_u64)
@@ -264,6 +276,12 @@ mod tests {
             Err(RegistryError::Unauthorized { .. })
         ));
         assert!(token_from(&realm, 200, b"{}").is_err());
+        assert!(token_from(&realm, 200, br#"{"token":"a\nb"}"#).is_err());
+        assert!(token_from(&realm, 200, br#"{"token":"a b"}"#).is_err());
+        let Err(e) = token_from(&realm, 500, b"\x1b]0;owned\x07") else {
+            panic!("a 500 is an error");
+        };
+        assert!(!e.to_string().contains('\u{1b}'), "{e}");
         assert!(!format!(
             "{:?}",
             Credentials::Basic {
