@@ -319,6 +319,10 @@ pub struct LoginArgs {
     #[arg(long)]
     pub no_verify: bool,
 
+    /// Seconds the check against the registry (and its token server) may take in all
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub timeout: f64,
+
     /// Log in to Amazon ECR with AWS credentials even though the name is not ECR's own (a VPC
     /// endpoint, a proxy); ECR names are recognised without it
     #[arg(long, help_heading = "Amazon ECR", conflicts_with_all = ["username", "password", "password_stdin"])]

@@ -1,6 +1,8 @@
 //! `regctl creds`: list stored credentials and migrate plain-text ones into the keychain; also
 //! the pieces `login` and `logout` share (the registry client, store lookup, PATH checks).
 
+use std::time::Duration;
+
 use crate::context::Context;
 use crate::creds::{self, helper, Store};
 use crate::files::daemon_config::InsecureRegistries;
@@ -14,15 +16,19 @@ pub mod list;
 pub mod migrate;
 
 /// A registry client with dockerd's trust: certs.d, and insecure registries from daemon.json
-/// (a missing or unreadable daemon.json means only loopback is insecure, as for dockerd).
-pub fn registry_client(ctx: &Context) -> RegistryClient {
+/// (a missing or unreadable daemon.json means only loopback is insecure, as for dockerd); all its
+/// requests together within `timeout`.
+pub fn registry_client(ctx: &Context, timeout: Duration) -> RegistryClient {
     let daemon = JsonFile::read(ctx.daemon_config(), FileKind::DAEMON_JSON)
         .map(|f| f.value)
         .unwrap_or_default();
-    RegistryClient::new(ClientOptions::new(
-        ctx.paths.certs_dir.clone(),
-        InsecureRegistries::from_config(&daemon),
-    ))
+    RegistryClient::new(
+        ClientOptions::new(
+            ctx.paths.certs_dir.clone(),
+            InsecureRegistries::from_config(&daemon),
+        )
+        .within(timeout),
+    )
 }
 
 /// The store behind a helper name (`regctl` is the keychain, in-process).

@@ -6,6 +6,7 @@
 mod ecr;
 
 use std::io::Read;
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -158,6 +159,7 @@ fn check_stored(
     stored: &Credential,
     host: &str,
     no_verify: bool,
+    limit: Duration,
     ctx: &Context,
 ) -> Result<serde_json::Map<String, serde_json::Value>> {
     let mut data = serde_json::Map::new();
@@ -168,15 +170,24 @@ fn check_stored(
         return Ok(data);
     }
     let creds = Credentials::from_stored(stored);
-    let v = token::verify(&registry_client(ctx), host, &creds)?;
+    let v = token::verify(&registry_client(ctx, limit), host, &creds)?;
     data.insert("auth".into(), json!(v.scheme.as_str()));
     data.insert("transport".into(), json!(v.transport.as_str()));
     Ok(data)
 }
 
+/// `--timeout`, checked as doctor checks it.
+fn timeout(args: &LoginArgs) -> Result<Duration> {
+    if !(args.timeout > 0.0 && args.timeout <= 3600.0) {
+        return Err(Error::InvalidTimeout(args.timeout));
+    }
+    Ok(Duration::from_secs_f64(args.timeout))
+}
+
 pub fn run(args: LoginArgs, ctx: &Context) -> Result<Outcome> {
     let name = names::parse(args.registry.as_deref().unwrap_or(""))?;
     let key = name.cred_key.clone();
+    let limit = timeout(&args)?;
     let mut out = Outcome::new("");
     if args.password.is_some() {
         out = out.warn(hints::PASSWORD_ARGV_WARNING);
@@ -213,7 +224,7 @@ pub fn run(args: LoginArgs, ctx: &Context) -> Result<Outcome> {
     if args.username.is_none() && password.is_none() && args.store == "auto" {
         // Like docker: with nothing given, try what is already stored (where it is stored).
         if let Some(stored) = stored_credential(&mut file.value, &path, &key, ctx)? {
-            match check_stored(&stored, &name.host, args.no_verify, ctx) {
+            match check_stored(&stored, &name.host, args.no_verify, limit, ctx) {
                 Ok(data) => {
                     out.msg = format!(
                         "already logged in to {} as {} (existing credentials)",
@@ -244,7 +255,7 @@ pub fn run(args: LoginArgs, ctx: &Context) -> Result<Outcome> {
 
     let mut data = json!({"registry": key, "host": name.host, "username": username});
     if !args.no_verify {
-        let client = registry_client(ctx);
+        let client = registry_client(ctx, limit);
         let creds = Credentials::Basic {
             username: username.clone(),
             password: password.clone(),
