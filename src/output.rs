@@ -8,7 +8,7 @@ use colored::Colorize;
 use serde_json::{json, Map, Value};
 
 use crate::error::Error;
-use crate::files::json_file::Saved;
+use crate::files::json_file::{FileKind, Saved};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -44,7 +44,7 @@ impl From<&Saved> for FileDiff {
 }
 
 /// Members whose string values are secrets in docker's config.json (`auths` entries).
-const SECRET_MEMBERS: &[&str] = &["auth", "identitytoken", "registrytoken", "password"];
+const SECRET_MEMBERS: &[&str] = FileKind::CLIENT_CONFIG.secret_keys;
 
 /// JSON text with the string value of every secret member replaced by `<redacted>`, whatever
 /// the layout (one member a line or all on one line).
@@ -124,6 +124,12 @@ impl Outcome {
         if saved.changed {
             self.changed = true;
             self.diffs.push(saved.into());
+        }
+        if let Some((old, new)) = saved.made_private {
+            self.notes.push(Note::Warning(format!(
+                "{} holds credentials and its mode {old:04o} let other users read them: mode {new:04o} from now on",
+                saved.path.display()
+            )));
         }
         self
     }

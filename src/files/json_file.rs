@@ -6,6 +6,8 @@
 //! written at all. Writes go to a temporary file in the same directory, are fsynced and renamed over
 //! the target (through symlinks, as docker does), and the directory is fsynced. An advisory lock on
 //! the directory is held from read to rename so that concurrent regctl runs never lose an update.
+//! A write that leaves secrets (config.json's credentials) in a file others can read makes it
+//! private (owner-only), where docker would keep the old mode.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -65,6 +67,8 @@ pub struct FileKind {
     pub dir_mode: u32,
     /// Whether the program reading the file strips a UTF-8 BOM (dockerd does, docker's CLI does not).
     pub reader_accepts_bom: bool,
+    /// Keys whose string values (at any depth) are secrets.
+    pub secret_keys: &'static [&'static str],
 }
 
 impl FileKind {
@@ -74,6 +78,7 @@ impl FileKind {
         new_mode: 0o644,
         dir_mode: 0o755,
         reader_accepts_bom: true,
+        secret_keys: &[],
     };
     /// `~/.docker/config.json`, read by the docker CLI: tab-indented, 0600 in a 0700 directory.
     pub const CLIENT_CONFIG: FileKind = FileKind {
@@ -81,6 +86,7 @@ impl FileKind {
         new_mode: 0o600,
         dir_mode: 0o700,
         reader_accepts_bom: false,
+        secret_keys: &["auth", "identitytoken", "registrytoken", "password"],
     };
 }
 
@@ -424,6 +430,8 @@ pub struct Saved {
     /// Text before and after, for `--diff`; empty before for a new file.
     pub before: String,
     pub after: String,
+    /// The file held secrets and others could read it: its mode went from the first to the second.
+    pub made_private: Option<(u32, u32)>,
 }
 
 impl JsonFile {
@@ -521,19 +529,25 @@ impl JsonFile {
                 changed: false,
                 after: before.clone(),
                 before,
+                made_private: None,
             });
         }
         let after = self.render();
+        let (mut mode, owner) = match &self.original {
+            Some(o) => (o.mode & 0o7777, Some((o.uid, o.gid))),
+            None => (self.kind.new_mode, None),
+        };
+        let mut made_private = None;
+        if mode & 0o077 != 0 && holds_secrets(&self.value, self.kind.secret_keys) {
+            made_private = Some((mode, mode & !0o077));
+            mode &= !0o077;
+        }
         if !check {
             let mut bytes = Vec::with_capacity(after.len() + UTF8_BOM.len());
             if self.style.bom {
                 bytes.extend_from_slice(UTF8_BOM);
             }
             bytes.extend_from_slice(after.as_bytes());
-            let (mode, owner) = match &self.original {
-                Some(o) => (o.mode & 0o7777, Some((o.uid, o.gid))),
-                None => (self.kind.new_mode, None),
-            };
             write_atomic(&self.target, &bytes, mode, owner).map_err(|source| FileError::Write {
                 path: self.path.clone(),
                 source,
@@ -544,8 +558,24 @@ impl JsonFile {
             changed: true,
             before: self.original.take().map(|o| o.text).unwrap_or_default(),
             after,
+            made_private,
         })
     }
+}
+
+/// Whether a non-empty string is held under any of `keys`, at any depth.
+fn holds_secrets(value: &Map<String, Value>, keys: &[&str]) -> bool {
+    fn walk(v: &Value, key: Option<&str>, keys: &[&str]) -> bool {
+        match v {
+            Value::String(s) => {
+                !s.is_empty() && key.is_some_and(|k| keys.iter().any(|s| s.eq_ignore_ascii_case(k)))
+            }
+            Value::Object(m) => m.iter().any(|(k, v)| walk(v, Some(k), keys)),
+            Value::Array(a) => a.iter().any(|v| walk(v, None, keys)),
+            _ => false,
+        }
+    }
+    value.iter().any(|(k, v)| walk(v, Some(k), keys))
 }
 
 /// Follows symlinks as docker does; a dangling one is an error rather than replaced by a file.
@@ -856,6 +886,32 @@ mod tests {
         assert!(matches!(
             parse_document(Path::new("f"), text, &FileKind::CLIENT_CONFIG),
             Err(FileError::Bom { .. })
+        ));
+    }
+
+    #[test]
+    fn secrets_are_found_at_any_depth_and_only_in_secret_keys() {
+        let doc = |text: &str| serde_json::from_str::<Map<String, Value>>(text).unwrap();
+        let keys = FileKind::CLIENT_CONFIG.secret_keys;
+        assert!(holds_secrets(
+            &doc(r#"{"auths":{"a":{"auth":"dTpw"}}}"#),
+            keys
+        ));
+        assert!(holds_secrets(
+            &doc(r#"{"auths":{"a":{"IdentityToken":"t"}}}"#),
+            keys
+        ));
+        assert!(!holds_secrets(
+            &doc(r#"{"auths":{"a":{}},"auth":""}"#),
+            keys
+        ));
+        assert!(!holds_secrets(
+            &doc(r#"{"credHelpers":{"a":"auth"}}"#),
+            keys
+        ));
+        assert!(!holds_secrets(
+            &doc(r#"{"auths":{"a":{"auth":"dTpw"}}}"#),
+            &[]
         ));
     }
 }
