@@ -96,8 +96,17 @@ impl Helper {
         })
     }
 
-    fn failed(&self, action: &'static str, out: &Output) -> CredsError {
-        let message = out.stdout.trim();
+    /// The helper's error text, with `secret` (what we asked it to store) cut out, should it
+    /// echo its input.
+    fn failed(&self, action: &'static str, out: &Output, secret: Option<&str>) -> CredsError {
+        let mut message = out.stdout.trim().to_string();
+        if let Some(s) = secret.filter(|s| !s.is_empty()) {
+            // As given, and as it was inside the JSON request.
+            let quoted = serde_json::to_string(s).expect("a string serializes");
+            message = message
+                .replace(&quoted[1..quoted.len() - 1], "<secret>")
+                .replace(s, "<secret>");
+        }
         CredsError::HelperFailed {
             helper: self.name.clone(),
             action,
@@ -109,11 +118,20 @@ impl Helper {
         }
     }
 
+    /// An answer that is not the protocol's: quoted, except for `get`, whose answer holds the
+    /// secret whatever shape it has.
     fn garbage(&self, action: &'static str, out: &Output) -> CredsError {
         CredsError::HelperGarbage {
             helper: self.name.clone(),
             action,
-            output: out.stdout.chars().take(200).collect(),
+            output: if action == "get" {
+                format!(
+                    "{} bytes, not shown (a get answer holds the secret)",
+                    out.stdout.len()
+                )
+            } else {
+                format!("{:?}", out.stdout.chars().take(200).collect::<String>())
+            },
         }
     }
 }
@@ -129,7 +147,7 @@ impl Store for Helper {
             if out.stdout.trim() == NOT_FOUND {
                 return Ok(None);
             }
-            return Err(self.failed("get", &out));
+            return Err(self.failed("get", &out, None));
         }
         let v: Value =
             serde_json::from_str(out.stdout.trim()).map_err(|_| self.garbage("get", &out))?;
@@ -153,7 +171,7 @@ impl Store for Helper {
         .to_string();
         let out = self.run("store", input.as_bytes(), &cred.server_url)?;
         if !out.success {
-            return Err(self.failed("store", &out));
+            return Err(self.failed("store", &out, Some(&cred.secret)));
         }
         Ok(())
     }
@@ -167,7 +185,7 @@ impl Store for Helper {
             if out.stdout.trim() == NOT_FOUND {
                 return Ok(false);
             }
-            return Err(self.failed("erase", &out));
+            return Err(self.failed("erase", &out, None));
         }
         Ok(true)
     }
@@ -175,7 +193,7 @@ impl Store for Helper {
     fn list(&self) -> Result<BTreeMap<String, String>, CredsError> {
         let out = self.run("list", b"", "(list)")?;
         if !out.success {
-            return Err(self.failed("list", &out));
+            return Err(self.failed("list", &out, None));
         }
         serde_json::from_str(out.stdout.trim()).map_err(|_| self.garbage("list", &out))
     }

@@ -66,7 +66,7 @@ pub enum CredsError {
         action: &'static str,
         message: String,
     },
-    #[error("docker-credential-{helper} {action} printed something that is not the helper protocol: {output:?}")]
+    #[error("docker-credential-{helper} {action} printed something that is not the helper protocol: {output}")]
     HelperGarbage {
         helper: String,
         action: &'static str,
