@@ -16,7 +16,7 @@ fn doctor(env: &TestEnv, args: &[&str]) -> (Value, i32) {
 }
 
 /// The check with this id in the report of `registry`.
-fn check<'a>(doc: &'a Value, registry: &str, id: &str) -> &'a Value {
+pub fn check<'a>(doc: &'a Value, registry: &str, id: &str) -> &'a Value {
     let report = doc["registries"]
         .as_array()
         .unwrap()

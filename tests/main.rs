@@ -15,6 +15,7 @@ mod doctor_cmd;
 mod ecr;
 mod ecr_cli;
 mod examples;
+mod hostile;
 mod insecure_cmd;
 mod keychain;
 mod login_cmd;

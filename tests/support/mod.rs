@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod creds;
+pub mod hostile;
 pub mod keyring;
 pub mod netns;
 pub mod pki;

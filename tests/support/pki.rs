@@ -14,6 +14,26 @@ pub struct Pem {
     pub der: Vec<u8>,
 }
 
+impl Pem {
+    /// A rustls server configuration presenting this certificate (TLS servers in the tests).
+    pub fn server_config(&self) -> std::sync::Arc<rustls::ServerConfig> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(self.der.clone())],
+            PrivateKeyDer::from_pem_slice(self.key.as_bytes()).unwrap(),
+        )
+        .unwrap();
+        std::sync::Arc::new(config)
+    }
+}
+
 pub struct TestCa {
     pub name: String,
     pub pem: Pem,

@@ -16,7 +16,7 @@ use base64::Engine;
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::PrivateKeyDer;
 use serde_json::{json, Value};
 
 use super::pki::TestCa;
@@ -71,19 +71,7 @@ impl TokenServer {
             x5c: vec![std64.encode(&signer.der), std64.encode(&ca.pem.der)],
             requests: Arc::new(Mutex::new(Vec::new())),
         });
-        let tls = ca.server(&["127.0.0.1", "localhost"]);
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![CertificateDer::from(tls.der.clone())],
-            PrivateKeyDer::from_pem_slice(tls.key.as_bytes()).unwrap(),
-        )
-        .unwrap();
-        let config = Arc::new(config);
+        let config = ca.server(&["127.0.0.1", "localhost"]).server_config();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
