@@ -3,40 +3,23 @@
 //! docker-credential-regctl and skopeo read it. A missing or locked Secret Service is an error,
 //! never a silent fallback.
 
-use std::process::{Command, Stdio};
-
 use serde_json::{json, Value};
 
 use crate::support::creds::{
-    assert_refused, client_config, helper_dir, htpasswd_registry, login, login_bob_unverified,
-    path_with_helper, skopeo_inspect, write_config, PASSWORD, USER,
+    assert_refused, client_config, htpasswd_registry, login, login_bob_unverified,
+    path_with_helper, run_helper, skopeo_inspect, write_config, PASSWORD, USER,
 };
 use crate::support::keyring::{no_secret_service, SecretService};
 use crate::support::{age_file, FileState, TestEnv};
 
 /// Runs the built docker-credential-regctl with ACTION and stdin on the given bus.
 pub fn helper(ss_address: &str, action: &str, stdin: &str) -> (i32, String) {
-    let mut child = Command::new(helper_dir().join("docker-credential-regctl"))
-        .arg(action)
-        .env_clear()
-        .env("DBUS_SESSION_BUS_ADDRESS", ss_address)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let vars = [(
+        "DBUS_SESSION_BUS_ADDRESS".to_string(),
+        ss_address.to_string(),
+    )];
+    let run = run_helper(&vars, action, stdin);
+    (run.code, run.stdout)
 }
 
 #[test]

@@ -21,5 +21,6 @@ mod keychain;
 mod login_cmd;
 mod mirror_cmd;
 mod registry_client;
+mod secret_hygiene;
 mod token_auth;
 mod trust_ca_cmd;

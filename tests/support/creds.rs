@@ -2,8 +2,9 @@
 //! CA installed in the sandbox's certs.d, `regctl login` with a password on stdin, and
 //! `skopeo inspect` reading only what regctl wrote.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -93,6 +94,27 @@ pub fn helper_dir() -> PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
+}
+
+/// Runs the built docker-credential-regctl ACTION with `stdin`, with only `vars` in its
+/// environment.
+pub fn run_helper(vars: &[(String, String)], action: &str, stdin: &str) -> Run {
+    let mut cmd = Command::new(helper_dir().join("docker-credential-regctl"));
+    cmd.env_clear().envs(vars.iter().map(|(k, v)| (k, v)));
+    let mut child = cmd
+        .arg(action)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    Run::from(child.wait_with_output().unwrap())
 }
 
 /// PATH with the built docker-credential-regctl first.
