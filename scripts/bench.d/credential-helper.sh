@@ -52,6 +52,8 @@ import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 ours = r["docker-credential-regctl"]["median"] * 1000
 theirs = r["docker-credential-secretservice"]["median"] * 1000
+print("## docker-credential-regctl vs docker-credential-secretservice (issue 8)")
+print()
 print("| helper `get` (same gnome-keyring) | median |")
 print("| --- | ---: |")
 print(f"| docker-credential-regctl | {ours:.2f} ms |")
