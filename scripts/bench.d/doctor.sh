@@ -11,12 +11,7 @@ mkdir -p "$HOME"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # A private CA and a server certificate for 127.0.0.1.
-openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=Bench CA" -keyout "$d/ca.key" -out "$d/ca.crt" \
-  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1
-openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$d/srv.key" -out "$d/srv.csr" >/dev/null 2>&1
-printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > "$d/ext"
-openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 365 -extfile "$d/ext" -out "$d/srv.crt" >/dev/null 2>&1
-htpasswd -Bbc "$d/htpasswd" bench bench-password >/dev/null 2>&1
+bench_pki "$d"
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; }

@@ -20,12 +20,7 @@ host="127.0.0.1:$port"
 
 # A private CA and a server certificate for 127.0.0.1; both clients trust it through a certs.d
 # folder (regctl: $REGCTL_CERTS_DIR/HOST, skopeo: --cert-dir).
-openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=Bench CA" -keyout "$d/ca.key" -out "$d/ca.crt" \
-  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1
-openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$d/srv.key" -out "$d/srv.csr" >/dev/null 2>&1
-printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > "$d/ext"
-openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 365 -extfile "$d/ext" -out "$d/srv.crt" >/dev/null 2>&1
-htpasswd -Bbc "$d/htpasswd" bench bench-password >/dev/null 2>&1
+bench_pki "$d"
 printf 'bench-password\n' > "$d/pw"
 certs="$REGCTL_CERTS_DIR/$host"; mkdir -p "$certs"; cp "$d/ca.crt" "$certs/ca.crt"
 
