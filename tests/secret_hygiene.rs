@@ -5,9 +5,11 @@
 //! OAuth form sends it). Only the helper protocol's `get`, whose job is to hand the secret back,
 //! prints it (checked, so the test can see a leak when there is one). config.json holding a
 //! plain-text secret is 0600 (0700 directory), also when it was readable by others before.
+//! ECR logins likewise keep the AWS secret key and the token (in both its forms) to themselves.
 //! Real components: the registry (TLS + htpasswd, and token auth with the test token server),
-//! gnome-keyring on a private bus, docker-credential-regctl. The one stand-in is a broken
-//! credential helper (a shell script), because no real helper can be made to answer garbage.
+//! gnome-keyring on a private bus, docker-credential-regctl, moto behind the SigV4-verifying
+//! front. The one stand-in is a broken credential helper (a shell script), because no real helper
+//! can be made to answer garbage.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -15,6 +17,7 @@ use std::path::Path;
 
 use base64::Engine;
 
+use crate::support::aws::{AwsStack, TestKey};
 use crate::support::creds::{install_ca, path_with_helper, run_helper};
 use crate::support::keyring::SecretService;
 use crate::support::pki::TestCa;
@@ -27,6 +30,11 @@ const USER: &str = "hygiene-user";
 const SECRET: &str = "Hyg1ene-9d2f7c41-pa55";
 /// A wrong password, which must not be printed either.
 const WRONG: &str = "Wr0ng-5be80a13-guess";
+/// AWS keys for the ECR logins (moto behind the SigV4-verifying front checks them).
+const AWS_KEY: TestKey = TestKey::allow("AKIAHYGIENE000000001", "hygiene-aws-Secret-4c7e21");
+const ECR_HOST: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+/// What moto mints for account 123456789012.
+const ECR_TOKEN: &str = "123456789012-auth-token";
 
 /// Every form a secret takes inside regctl.
 fn forms(secret: &str) -> Vec<String> {
@@ -39,17 +47,25 @@ fn forms(secret: &str) -> Vec<String> {
     ]
 }
 
-/// Nothing `run` printed holds either password in any form.
+/// Every secret an ECR login handles: the AWS secret key, and moto's token as docker gets it
+/// (the password) and as config.json and the ECR API carry it (base64 of `AWS:password`).
+fn ecr_forms() -> Vec<String> {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("AWS:{ECR_TOKEN}"));
+    vec![AWS_KEY.secret.to_string(), ECR_TOKEN.to_string(), b64]
+}
+
+/// Nothing `run` printed holds either password in any form, nor an ECR secret.
 #[track_caller]
 fn clean(run: &Run, what: &str) {
-    for secret in [SECRET, WRONG] {
-        for form in forms(secret) {
-            for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
-                assert!(
-                    !text.contains(&form),
-                    "{what}: the secret ({form}) is in {stream}:\n{text}"
-                );
-            }
+    let mut all = forms(SECRET);
+    all.extend(forms(WRONG));
+    all.extend(ecr_forms());
+    for form in all {
+        for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            assert!(
+                !text.contains(&form),
+                "{what}: the secret ({form}) is in {stream}:\n{text}"
+            );
         }
     }
 }
@@ -427,4 +443,43 @@ fn secret_hygiene_a_broken_helper_is_not_quoted() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn secret_hygiene_ecr_tokens_and_aws_keys() {
+    let aws = AwsStack::start(&[AWS_KEY]);
+    let mut env = TestEnv::new();
+    env.set_env("AWS_ENDPOINT_URL", &aws.endpoint);
+    env.set_env("AWS_ACCESS_KEY_ID", AWS_KEY.id);
+    env.set_env("AWS_SECRET_ACCESS_KEY", AWS_KEY.secret);
+    env.set_env("PATH", &path_with_helper());
+
+    // The token in plain text (--store file): --check --diff first, then for real.
+    let login = ["login", ECR_HOST, "--store", "file"];
+    let mut check = login.to_vec();
+    check.push("--check");
+    assert_eq!(each_mode(&env, &check, "", true).code, 0);
+    assert_eq!(each_mode(&env, &login, "", true).code, 0);
+    private_config(&env);
+    assert_eq!(each_mode(&env, &["creds", "list"], "", false).code, 0);
+    // Through the helper (credHelpers -> regctl): only get hands the token back.
+    assert_eq!(each_mode(&env, &["login", ECR_HOST], "", true).code, 0);
+    let get = helper(&env, "get", ECR_HOST);
+    assert_eq!(get.code, 0, "{get:?}");
+    assert!(get.stdout.contains(ECR_TOKEN), "{get:?}");
+    clean(&helper(&env, "list", ""), "list");
+    assert_eq!(
+        each_mode(&env, &["logout", ECR_HOST, "--check"], "", true).code,
+        0
+    );
+    assert_eq!(each_mode(&env, &["logout", ECR_HOST], "", true).code, 0);
+
+    // A wrong AWS secret: AWS refuses the signature; the error names the key id, not the secret.
+    env.set_env(
+        "AWS_SECRET_ACCESS_KEY",
+        "hygiene-aws-Secret-4c7e21-but-wrong",
+    );
+    let run = each_mode(&env, &login, "", false);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("hygiene-aws-Secret"), "{}", run.stderr);
 }
