@@ -52,7 +52,7 @@ import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 ours = r["docker-credential-regctl"]["median"] * 1000
 theirs = r["docker-credential-secretservice"]["median"] * 1000
-print("## docker-credential-regctl vs docker-credential-secretservice (issue 8)")
+print("## docker-credential-regctl vs docker-credential-secretservice (issues 3 and 8)")
 print()
 print("| helper `get` (same gnome-keyring) | median |")
 print("| --- | ---: |")
