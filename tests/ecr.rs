@@ -821,3 +821,53 @@ fn ecr_unreachable_and_insecure_endpoints_are_named() {
     assert!(!sandbox.dirs().cache_dir.exists());
     assert!(!sandbox.dirs().state_dir.exists());
 }
+
+#[test]
+fn ecr_answers_of_many_megabytes_are_cut_off() {
+    use crate::support::hostile::{Hostile, Reply};
+    const SIZE: usize = 64 << 20;
+    let sandbox = Sandbox::new();
+    let host = EcrHost::parse(HOST).unwrap();
+    // Not AWS: a loopback server that answers GetAuthorizationToken with 64 MB of JSON, with the
+    // length declared up front and without (read until close).
+    let declared = Hostile::plain(|_| {
+        Reply::Flood {
+        head: format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{{\"authorizationData\":[{{\"authorizationToken\":\"",
+            SIZE + 40
+        )
+        .into_bytes(),
+        total: SIZE,
+        fill: b'A',
+    }
+    });
+    let undeclared = Hostile::plain(|_| {
+        Reply::Flood {
+        head: b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nConnection: close\r\n\r\n{\"authorizationData\":[{\"authorizationToken\":\"".to_vec(),
+        total: SIZE,
+        fill: b'A',
+    }
+    });
+    for server in [&declared, &undeclared] {
+        let endpoint = format!("http://{}", server.host);
+        let env = sandbox.env(&[
+            ("AWS_ACCESS_KEY_ID", "AKIA"),
+            ("AWS_SECRET_ACCESS_KEY", "x"),
+            ("AWS_ENDPOINT_URL_ECR", &endpoint),
+        ]);
+        let resolved = ecr::resolve(&host, &AwsOptions::default(), &env).unwrap();
+        let err = ecr::fetch_token(&resolved).unwrap_err();
+        assert!(matches!(err, EcrError::BadResponse { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!("ecr at {endpoint} sent an answer regctl cannot use: the answer is larger than 1 MiB; AWS answers with a few KB, so regctl stopped reading")
+        );
+        // regctl stopped reading: what got out is socket buffers, not the 64 MB.
+        assert!(
+            server.bytes_sent() < 3 * (16 << 20),
+            "{} bytes went out",
+            server.bytes_sent()
+        );
+    }
+    assert!(!sandbox.dirs().cache_dir.exists());
+}

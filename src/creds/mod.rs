@@ -17,6 +17,7 @@ pub mod ecr;
 pub mod file;
 pub mod helper;
 pub mod keychain;
+pub mod memory;
 pub mod regctl_helper;
 pub mod serve;
 

@@ -108,29 +108,47 @@ fn server_url(input: &mut dyn Read) -> Result<String, String> {
     Ok(url)
 }
 
+/// Reads a `store` request as docker-credential-helpers does (Go's `encoding/json` into
+/// `{ServerURL, Username, Secret}`): a JSON object; a member whose key matches a field name
+/// exactly or ignoring ASCII case sets that field, the last such member winning (a key repeated
+/// exactly keeps the place of its first appearance); `null` leaves a
+/// field empty, any other non-string value is an error. Then ServerURL (trimmed) and Username
+/// must be non-empty.
+fn store_request(text: &str) -> Result<Credential, String> {
+    let bad = |detail: &str| format!("error reading credentials from stdin: {detail}");
+    let v: Value = serde_json::from_str(text).map_err(|e| bad(&e.to_string()))?;
+    let Value::Object(members) = v else {
+        return Err(bad("the request is not a JSON object"));
+    };
+    let field = |name: &str| -> Result<String, String> {
+        match members
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        {
+            None | Some((_, Value::Null)) => Ok(String::new()),
+            Some((_, Value::String(s))) => Ok(s.clone()),
+            Some((k, _)) => Err(bad(&format!("{k:?} is not a string"))),
+        }
+    };
+    let cred = Credential {
+        server_url: field("ServerURL")?.trim().to_string(),
+        username: field("Username")?,
+        secret: field("Secret")?,
+    };
+    if cred.server_url.is_empty() {
+        return Err("no credentials server URL".into());
+    }
+    if cred.username.is_empty() {
+        return Err("no credentials username".into());
+    }
+    Ok(cred)
+}
+
 fn handle(action: &str, input: &mut dyn Read, backends: &dyn Backends) -> Result<String, Failure> {
     match action {
         "store" => {
-            let text = read_all(input)?;
-            let v: Value = serde_json::from_str(&text)
-                .map_err(|e| format!("error reading credentials from stdin: {e}"))?;
-            let field = |k: &str| {
-                v.get(k)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            let cred = Credential {
-                server_url: field("ServerURL").trim().to_string(),
-                username: field("Username"),
-                secret: field("Secret"),
-            };
-            if cred.server_url.is_empty() {
-                return Err("no credentials server URL".into());
-            }
-            if cred.username.is_empty() {
-                return Err("no credentials username".into());
-            }
+            let cred = store_request(&read_all(input)?)?;
             backends
                 .for_server(&cred.server_url)
                 .store(&cred)
@@ -179,45 +197,7 @@ fn handle(action: &str, input: &mut dyn Read, backends: &dyn Backends) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
-    use std::rc::Rc;
-
-    /// An in-memory store for protocol tests only (never used by regctl itself).
-    #[derive(Clone, Default)]
-    struct Memory(Rc<RefCell<BTreeMap<String, Credential>>>);
-
-    impl Store for Memory {
-        fn name(&self) -> String {
-            "memory".into()
-        }
-        fn get(&self, u: &str) -> Result<Option<Credential>, CredsError> {
-            Ok(self.0.borrow().get(u).cloned())
-        }
-        fn store(&mut self, c: &Credential) -> Result<(), CredsError> {
-            self.0.borrow_mut().insert(c.server_url.clone(), c.clone());
-            Ok(())
-        }
-        fn erase(&mut self, u: &str) -> Result<bool, CredsError> {
-            Ok(self.0.borrow_mut().remove(u).is_some())
-        }
-        fn list(&self) -> Result<BTreeMap<String, String>, CredsError> {
-            Ok(self
-                .0
-                .borrow()
-                .iter()
-                .map(|(k, c)| (k.clone(), c.username.clone()))
-                .collect())
-        }
-    }
-
-    impl Backends for Memory {
-        fn for_server(&self, _: &str) -> Box<dyn Store> {
-            Box::new(self.clone())
-        }
-        fn all(&self) -> Vec<Box<dyn Store>> {
-            vec![Box::new(self.clone())]
-        }
-    }
+    use crate::creds::memory::MemoryStore as Memory;
 
     fn call(m: &Memory, action: &str, input: &str) -> (i32, String) {
         let mut out = Vec::new();
@@ -257,5 +237,31 @@ mod tests {
         );
         assert_eq!(call(&m, "store", "garbage").0, 1);
         assert_eq!(call(&m, "frobnicate", "").0, 1);
+    }
+
+    #[test]
+    fn store_reads_the_request_as_go_does() {
+        let m = Memory::default();
+        // Field names match ignoring case, the last match wins; null is empty.
+        let req = r#"{"serverurl":"a.io","ServerURL":" r.io ","USERNAME":"u","Secret":null}"#;
+        assert_eq!(call(&m, "store", req), (0, String::new()));
+        let v: Value = serde_json::from_str(&call(&m, "get", "r.io").1).unwrap();
+        assert_eq!(v, json!({"ServerURL":"r.io","Username":"u","Secret":""}));
+        // A wrong type is an error, not an empty field; so is anything but an object.
+        for bad in [
+            r#"{"ServerURL":"r.io","Username":"u","Secret":123}"#,
+            r#"{"ServerURL":["r.io"],"Username":"u"}"#,
+            r#"["r.io","u","s"]"#,
+            r#""r.io""#,
+        ] {
+            let (code, out) = call(&m, "store", bad);
+            assert_eq!(code, 1, "{bad}");
+            assert!(
+                out.starts_with("error reading credentials from stdin: "),
+                "{out}"
+            );
+            assert_eq!(out.lines().count(), 1, "{out}");
+        }
+        assert_eq!(call(&m, "list", "").1, "{\"r.io\":\"u\"}\n");
     }
 }

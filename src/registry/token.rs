@@ -120,7 +120,11 @@ pub fn fetch_token(
     token_from(&realm, resp.status, &resp.body)
 }
 
-fn token_from(realm: &Url, status: u16, body: &[u8]) -> Result<Token, RegistryError> {
+/// Reads a token server's answer (status and body) as docker does: 401/403 is a refusal, any
+/// other non-200 an error quoting the start of the body; a 200 body must be a JSON object with a
+/// non-empty `token` (or `access_token`) of visible ASCII; `expires_in` defaults to and is
+/// raised to 60 seconds. Public so that the token_response fuzz target reaches it.
+pub fn token_from(realm: &Url, status: u16, body: &[u8]) -> Result<Token, RegistryError> {
     let realm_s = realm.to_string();
     if status == 401 || status == 403 {
         return Err(RegistryError::Unauthorized {
