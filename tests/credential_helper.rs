@@ -59,6 +59,19 @@ fn docker_credential_regctl_speaks_the_protocol_exactly() {
         helper(a, "get", "\n"),
         (1, "no credentials server URL\n".into())
     );
+    // A secret of the wrong type is refused, not stored empty (Go's json refuses it too).
+    assert_eq!(
+        helper(
+            a,
+            "store",
+            r#"{"ServerURL":"reg.example.com:5000","Username":"u1","Secret":42}"#
+        ),
+        (
+            1,
+            "error reading credentials from stdin: \"Secret\" is not a string\n".into()
+        )
+    );
+    assert_eq!(helper(a, "get", "reg.example.com:5000"), not_found);
     let (code, out) = helper(a, "bogus", "");
     assert_eq!(code, 1);
     assert!(out.contains("unknown credential helper action"), "{out}");
