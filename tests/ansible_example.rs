@@ -9,7 +9,7 @@ use sha2::Digest;
 
 use crate::support::pki::TestCa;
 use crate::support::registry::{Registry, RegistryOptions};
-use crate::support::{require_tool, FileState, TestEnv};
+use crate::support::{output_ok, require_tool, FileState, TestEnv};
 
 /// `changed=N` from the PLAY RECAP line.
 fn recap(output: &str) -> (u32, u32) {
@@ -108,17 +108,12 @@ fn example_playbook_changes_then_settles_check_writes_nothing_diff_shows_daemon_
     // The password lives in a real ansible-vault file.
     let vault_pass = env.path("vault-pass");
     fs::write(&vault_pass, "vault-password-for-tests\n").unwrap();
-    let out = Command::new(require_tool("ansible-vault"))
-        .env("ANSIBLE_HOME", env.path("ansible-home"))
-        .args(["encrypt_string", "--vault-password-file"])
-        .arg(&vault_pass)
-        .args(["--name", "registry_password", "vault-kept-secret"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        Command::new(require_tool("ansible-vault"))
+            .env("ANSIBLE_HOME", env.path("ansible-home"))
+            .args(["encrypt_string", "--vault-password-file"])
+            .arg(&vault_pass)
+            .args(["--name", "registry_password", "vault-kept-secret"]),
     );
     let vault = env.path("vault.yml");
     fs::write(&vault, &out.stdout).unwrap();

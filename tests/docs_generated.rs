@@ -4,7 +4,7 @@
 use std::fs;
 use std::process::Command;
 
-use crate::support::{regctl_bin, require_tool, TestEnv};
+use crate::support::{output_ok, regctl_bin, require_tool, TestEnv};
 
 const SHELLS: &[(&str, &str)] = &[
     ("bash", "regctl.bash"),
@@ -59,17 +59,12 @@ fn checked_in_man_pages_are_current() {
 #[test]
 fn man_renders_with_a_commands_section() {
     let man = require_tool("man");
-    let out = Command::new(man)
-        .args(["-l", "man/regctl.1"])
-        .env("MANPAGER", "cat")
-        .env("MANWIDTH", "100")
-        .env("TERM", "dumb")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        Command::new(man)
+            .args(["-l", "man/regctl.1"])
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "100")
+            .env("TERM", "dumb"),
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("SUBCOMMANDS"), "{text}");
@@ -106,12 +101,7 @@ fn bash_complete(env: &TestEnv, line: &str) -> Vec<String> {
         "PATH",
         format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
     );
-    let out = cmd.arg("-c").arg(script).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = output_ok(cmd.arg("-c").arg(script));
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| l.split('\t').next().unwrap().to_string())

@@ -12,7 +12,9 @@ use serde_json::Value;
 
 use crate::support::pki::{self, days_from_now, Pem, TestCa, Validity};
 use crate::support::registry::{Registry, RegistryOptions};
-use crate::support::{age_file, is_root, require_tool, tree_state, FileState, Run, TestEnv};
+use crate::support::{
+    age_file, is_root, output_ok, require_tool, tree_state, FileState, Run, TestEnv,
+};
 
 const REPO: &str = "regctl/test";
 const TAG: &str = "v1";
@@ -423,26 +425,18 @@ fn bad_client_pairs_are_refused_and_nothing_is_written() {
     let cert = put(&env, "me.cert", &me.cert);
     let plain = put(&env, "me.key", &me.key);
     let encrypted = env.path("me-enc.key").display().to_string();
-    let out = Command::new(openssl)
-        .args([
-            "pkcs8",
-            "-topk8",
-            "-v2",
-            "aes256",
-            "-passout",
-            "pass:secret",
-            "-in",
-            &plain,
-            "-out",
-            &encrypted,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    output_ok(Command::new(openssl).args([
+        "pkcs8",
+        "-topk8",
+        "-v2",
+        "aes256",
+        "-passout",
+        "pass:secret",
+        "-in",
+        &plain,
+        "-out",
+        &encrypted,
+    ]));
     let key_as_cert = put(&env, "key-as-cert.pem", &me.key);
     let before = tree_state(env.dir.path());
     for (c, k, words) in [

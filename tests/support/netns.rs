@@ -7,7 +7,7 @@
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::{is_root, require_tool};
+use super::{is_root, output_ok, require_tool};
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
@@ -20,13 +20,7 @@ pub struct NetnsHost {
 }
 
 fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    output_ok(Command::new("ip").args(args));
 }
 
 impl NetnsHost {

@@ -13,7 +13,7 @@ use tempfile::TempDir;
 
 use super::netns::NetnsHost;
 use super::pki::Pem;
-use super::require_tool;
+use super::{output_ok, require_tool};
 
 /// Token auth settings (`auth.token` in the registry config).
 #[derive(Debug, Clone)]
@@ -121,12 +121,7 @@ impl Registry {
                 if i == 0 {
                     cmd.arg("-c");
                 }
-                let out = cmd.arg(&file).arg(user).arg(pass).output().unwrap();
-                assert!(
-                    out.status.success(),
-                    "htpasswd: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
+                output_ok(cmd.arg(&file).arg(user).arg(pass));
             }
             config.push_str(&format!(
                 "auth:\n  htpasswd:\n    realm: regctl-test\n    path: {}\n",
