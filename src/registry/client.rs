@@ -95,6 +95,31 @@ impl Transport {
 /// (a JWT with a certificate chain stays under 16 KB); anything bigger is refused, not buffered.
 pub const MAX_BODY: u64 = 1 << 20;
 
+/// Why [`read_capped`] gave up.
+#[derive(Debug)]
+pub enum CappedRead {
+    /// The answer declared or sent more than [`MAX_BODY`].
+    TooLarge,
+    Io(std::io::Error),
+}
+
+/// An answer's body, refused past [`MAX_BODY`] whether or not its length was declared: reading
+/// stops one byte past the cap, so a hostile server cannot fill memory. Also used for AWS
+/// answers (`creds::ecr::api`).
+pub fn read_capped(resp: reqwest::blocking::Response) -> Result<Vec<u8>, CappedRead> {
+    if resp.content_length().is_some_and(|n| n > MAX_BODY) {
+        return Err(CappedRead::TooLarge);
+    }
+    let mut body = Vec::new();
+    resp.take(MAX_BODY + 1)
+        .read_to_end(&mut body)
+        .map_err(CappedRead::Io)?;
+    if body.len() as u64 > MAX_BODY {
+        return Err(CappedRead::TooLarge);
+    }
+    Ok(body)
+}
+
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     pub certs_dir: PathBuf,
@@ -331,19 +356,12 @@ impl RegistryClient {
                 location,
             });
         }
-        let too_large = || RegistryError::TooLarge {
-            url: url.to_string(),
-        };
-        if resp.content_length().is_some_and(|n| n > MAX_BODY) {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        resp.take(MAX_BODY + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| failed(&e, e.kind() == std::io::ErrorKind::TimedOut))?;
-        if body.len() as u64 > MAX_BODY {
-            return Err(too_large());
-        }
+        let body = read_capped(resp).map_err(|e| match e {
+            CappedRead::TooLarge => RegistryError::TooLarge {
+                url: url.to_string(),
+            },
+            CappedRead::Io(e) => failed(&e, e.kind() == std::io::ErrorKind::TimedOut),
+        })?;
         Ok(Response {
             status,
             headers,

@@ -3,7 +3,6 @@
 //! profiles). AWS error answers become [`EcrError::Aws`] with their type and message; a network
 //! failure names the endpoint.
 
-use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,7 +16,7 @@ use serde_json::Value;
 use super::host::Service;
 use super::profile::{AssumeRole, AwsCredentials, Resolved};
 use super::{parse_rfc3339, EcrError, EcrToken};
-use crate::registry::client::MAX_BODY;
+use crate::registry::client::{self, CappedRead, MAX_BODY};
 
 /// Connect and whole-request limits for AWS calls.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -149,30 +148,22 @@ fn signed_post(
 }
 
 /// The answer's body, refused past [`MAX_BODY`] (AWS answers these calls with a few KB; a
-/// larger answer is not AWS, and reading it whole would let it fill memory).
+/// larger answer is not AWS).
 fn read_capped(
     response: reqwest::blocking::Response,
     service: &'static str,
     endpoint: &str,
 ) -> Result<Vec<u8>, EcrError> {
-    let too_large = || {
-        EcrError::BadResponse {
-        service,
-        endpoint: endpoint.to_string(),
-        reason: format!(
-            "the answer is larger than {} MiB; AWS answers with a few KB, so regctl stopped reading",
-            MAX_BODY >> 20
-        ),
-    }
-    };
-    if response.content_length().is_some_and(|n| n > MAX_BODY) {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    response
-        .take(MAX_BODY + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| EcrError::Unreachable {
+    client::read_capped(response).map_err(|e| match e {
+        CappedRead::TooLarge => EcrError::BadResponse {
+            service,
+            endpoint: endpoint.to_string(),
+            reason: format!(
+                "the answer is larger than {} MiB; AWS answers with a few KB, so regctl stopped reading",
+                MAX_BODY >> 20
+            ),
+        },
+        CappedRead::Io(e) => EcrError::Unreachable {
             service,
             endpoint: endpoint.to_string(),
             reason: if e.kind() == std::io::ErrorKind::TimedOut {
@@ -180,11 +171,8 @@ fn read_capped(
             } else {
                 error_chain(&e)
             },
-        })?;
-    if body.len() as u64 > MAX_BODY {
-        return Err(too_large());
-    }
-    Ok(body)
+        },
+    })
 }
 
 /// The innermost causes too: reqwest's own message is only "error sending request".
