@@ -5,6 +5,7 @@
 mod support;
 
 mod ansible_example;
+mod bounded_inputs;
 mod certs_cmd;
 mod credential_helper;
 mod creds_cmd;

@@ -639,7 +639,8 @@ fn read_original(
             path: path.to_path_buf(),
         });
     }
-    let mut bytes = fs::read(target).map_err(read_err)?;
+    let mut bytes =
+        super::bounded::read_file(target, super::bounded::limits::CONFIG_JSON).map_err(read_err)?;
     let (value, style) = parse_document(path, &bytes, kind)?;
     if style.bom {
         bytes.drain(..UTF8_BOM.len());

@@ -9,6 +9,7 @@ pub mod keyring;
 pub mod netns;
 pub mod pki;
 pub mod registry;
+pub mod rusage;
 pub mod token_server;
 
 use std::fs;

@@ -3,7 +3,7 @@
 //! region, account and identity (a SHA-256 of the access key id, never a secret), written
 //! atomically; an unreadable or foreign file is a cache miss, never an error.
 
-use std::fs;
+use crate::files::bounded;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -96,7 +96,7 @@ impl TokenCache {
 
     /// The cached token for this key, whatever its expiry; `None` when absent or unusable.
     pub fn load(&self, key: &CacheKey) -> Option<EcrToken> {
-        let bytes = fs::read(self.path(key)).ok()?;
+        let bytes = bounded::read_file(&self.path(key), bounded::limits::AWS_FILE).ok()?;
         let file: CacheFile = serde_json::from_slice(&bytes).ok()?;
         let same = file.version == FORMAT_VERSION
             && file.region == key.region

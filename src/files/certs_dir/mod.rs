@@ -8,6 +8,7 @@
 pub mod lint;
 pub mod x509;
 
+use crate::files::bounded;
 use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
@@ -319,7 +320,7 @@ pub fn read_client_pair(
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, CertsError> {
-    fs::read(path).map_err(|source| {
+    bounded::read_file(path, bounded::limits::PEM).map_err(|source| {
         CertsError::File(FileError::Read {
             path: path.to_path_buf(),
             source,
@@ -423,7 +424,7 @@ pub fn install(dir: &Path, files: &[Managed], check: bool) -> Result<Vec<FileCha
     for f in files {
         let path = dir.join(f.name);
         let target = resolve_target(&path)?;
-        let (before, mode) = match fs::read(&target) {
+        let (before, mode) = match bounded::read_file(&target, bounded::limits::PEM) {
             Ok(bytes) => {
                 let mode = fs::metadata(&target)
                     .map(|m| m.permissions().mode() & 0o7777)
@@ -505,7 +506,7 @@ pub fn remove(dir: &Path, check: bool) -> Result<Removal, CertsError> {
         if fs::symlink_metadata(&path).is_err() {
             continue;
         }
-        let before = fs::read(&path).ok();
+        let before = bounded::read_file(&path, bounded::limits::PEM).ok();
         if !check {
             fs::remove_file(&path).map_err(|e| write_err(&path, e))?;
         }
