@@ -7,14 +7,13 @@
 //! helper: no real helper misbehaves on demand.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::creds::{helper_dir, write_config};
+use crate::support::creds::{helper_dir, install_helper, write_config};
 use crate::support::pki::TestCa;
 use crate::support::rusage::{
     assert_bounded_failure, assert_bounded_memory, run_measured, Measured,
@@ -32,22 +31,6 @@ const LOGIN: &[&str] = &[
     "--no-verify",
 ];
 const HANG: Duration = Duration::from_secs(60);
-
-/// A directory first on PATH holding `docker-credential-NAME` with `script` as its body.
-fn install_helper(env: &mut TestEnv, name: &str, script: &str) -> PathBuf {
-    let bin = env.path("bin");
-    fs::create_dir_all(&bin).unwrap();
-    let exe = bin.join(format!("docker-credential-{name}"));
-    fs::write(&exe, format!("#!/bin/sh\n{script}\n")).unwrap();
-    fs::set_permissions(&exe, fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    env.set_env("PATH", &path);
-    bin
-}
 
 fn regctl(env: &TestEnv, args: &[&str], stdin: Stdio) -> Measured {
     let mut cmd = env.std_cmd();

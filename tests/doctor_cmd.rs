@@ -577,3 +577,33 @@ fn wrong_stored_password_and_no_stored_credentials() {
         "doctor must never print a secret"
     );
 }
+
+#[test]
+fn a_hanging_credential_helper_gets_doctors_timeout() {
+    let mut env = TestEnv::new();
+    let r = crate::support::creds::htpasswd_registry(&env);
+    let host = r.host().to_string();
+    crate::support::creds::install_helper(&mut env, "hang", "sleep 60");
+    crate::support::creds::write_config(
+        &env,
+        &format!("{{\"credHelpers\": {{\"{host}\": \"hang\"}}}}\n"),
+    );
+    let started = std::time::Instant::now();
+    let (doc, code) = doctor(&env, &[&host, "--timeout", "3"]);
+    let took = started.elapsed();
+    assert_eq!(code, 1, "{doc:#}");
+    let failed = check(&doc, &host, "auth.store_failed");
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap()
+            .contains("docker-credential-hang get did not finish within 3 s"),
+        "{failed}"
+    );
+    // A bound on hanging (the helper's own 30 s before), not a speed target: the loopback
+    // phases before it take well under a second each.
+    assert!(
+        took < std::time::Duration::from_secs(6),
+        "doctor took {took:?}"
+    );
+}
