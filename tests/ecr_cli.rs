@@ -558,3 +558,45 @@ fn non_ecr_hosts_and_passwords_take_the_usual_login() {
     );
     nothing_written(&state_dir);
 }
+
+#[test]
+fn hostile_expiry_times_from_the_ecr_api_are_errors_not_panics() {
+    use crate::support::hostile::{response, Hostile};
+    // Not AWS: a loopback server answering GetAuthorizationToken with an impossible expiresAt
+    // (moto's is fixed; these are what a hostile endpoint or proxy could send).
+    for expires in [
+        "1e300",
+        "1e19",
+        "-1",
+        "18446744073709551616",
+        "99999999999999999999999999",
+    ] {
+        let body = format!(
+            r#"{{"authorizationData":[{{"authorizationToken":"{}","expiresAt":{expires},"proxyEndpoint":"https://{HOST}"}}]}}"#,
+            b64("AWS:hostile-password")
+        );
+        let server = Hostile::plain(move |_| {
+            response(
+                "200 OK",
+                &[("Content-Type", "application/x-amz-json-1.1")],
+                &body,
+            )
+        });
+        let env = sandbox(&format!("http://{}", server.host), true);
+        let state = write_config(&env, "{}\n");
+        let run = env.run(&["login", HOST]);
+        assert_eq!(run.code, 1, "{expires}: {run:?}");
+        assert!(
+            run.stderr.contains("expiresAt ")
+                && run.stderr.contains(" is not a time (seconds since 1970"),
+            "{expires}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert_eq!(FileState::of(&env.client_config_path()), state);
+        let got = helper(&env, "get", HOST);
+        assert_eq!(got.code, 1, "{expires}: {got:?}");
+        assert!(!got.stderr.contains("panicked"), "{}", got.stderr);
+        assert!(!got.stdout.contains("hostile-password"), "{got:?}");
+    }
+}

@@ -306,9 +306,17 @@ fn parse_token_answer(body: &[u8]) -> Result<Result<EcrToken, EcrError>, String>
         .ok_or("authorizationData has no authorizationToken")?;
     let expires = data
         .get("expiresAt")
-        .and_then(Value::as_f64)
-        .filter(|s| s.is_finite() && *s >= 0.0)
         .ok_or("authorizationData has no expiresAt time")?;
+    // Checked: a hostile 1e300, 1e19 or -1 is an error, never Duration/SystemTime overflow.
+    let expires_at = expires
+        .as_f64()
+        .and_then(super::epoch_time)
+        .ok_or_else(|| {
+            format!(
+                "expiresAt {} is not a time (seconds since 1970, before the year 10000)",
+                expires.to_string().chars().take(40).collect::<String>()
+            )
+        })?;
     let proxy_endpoint = data
         .get("proxyEndpoint")
         .and_then(Value::as_str)
@@ -316,7 +324,7 @@ fn parse_token_answer(body: &[u8]) -> Result<Result<EcrToken, EcrError>, String>
     Ok(decode_token(token).map(|(username, password)| EcrToken {
         username,
         password,
-        expires_at: UNIX_EPOCH + Duration::from_secs_f64(expires),
+        expires_at,
         proxy_endpoint,
     }))
 }
@@ -420,6 +428,28 @@ mod tests {
             let e = decode_token(token).unwrap_err().to_string();
             assert!(e.contains(needle), "{e}");
         }
+    }
+
+    #[test]
+    fn hostile_expiry_times_are_errors_not_panics() {
+        for expires in [
+            "1e300",
+            "1e19",
+            "-1",
+            "-1e300",
+            "18446744073709551616",
+            "253402300800",
+            "\"tomorrow\"",
+            "null",
+        ] {
+            let body = format!(
+                r#"{{"authorizationData":[{{"authorizationToken":"QVdTOnA=","expiresAt":{expires}}}]}}"#
+            );
+            let e = parse_token_answer(body.as_bytes()).unwrap_err();
+            assert!(e.starts_with("expiresAt "), "{expires}: {e}");
+        }
+        let last = br#"{"authorizationData":[{"authorizationToken":"QVdTOnA=","expiresAt":253402300799}]}"#;
+        assert!(parse_token_answer(last).unwrap().is_ok());
     }
 
     #[test]

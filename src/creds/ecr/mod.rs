@@ -346,6 +346,26 @@ fn remove_if_present(path: PathBuf) -> Result<bool, EcrError> {
     }
 }
 
+/// The last second of the year 9999: the latest expiry regctl accepts from outside (an AWS
+/// answer, a cache file). Past it, times are not RFC 3339 and SystemTime arithmetic may overflow.
+pub const LATEST_EPOCH_SECS: u64 = 253_402_300_799;
+
+/// `secs` after the epoch, as a time; `None` for what is not one: negative, not finite, or
+/// after the year 9999 (ECR's `expiresAt: 1e300` must be an error, not a panic).
+pub fn epoch_time(secs: f64) -> Option<SystemTime> {
+    if !(secs.is_finite() && (0.0..=LATEST_EPOCH_SECS as f64).contains(&secs)) {
+        return None;
+    }
+    std::time::UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(secs).ok()?)
+}
+
+/// Whole seconds after the epoch (a cache file's `expiresAt`), with the same bounds.
+pub fn epoch_time_secs(secs: u64) -> Option<SystemTime> {
+    (secs <= LATEST_EPOCH_SECS)
+        .then(|| std::time::UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
+        .flatten()
+}
+
 /// `2026-01-02T03:04:05Z`, for messages and listings: whole seconds, rounded down as the token
 /// cache keeps them, so a time reads the same fresh from AWS and from the cache.
 pub fn rfc3339(t: SystemTime) -> String {
@@ -353,7 +373,7 @@ pub fn rfc3339(t: SystemTime) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    let dt = aws_smithy_types::DateTime::from_secs(secs as i64);
+    let dt = aws_smithy_types::DateTime::from_secs(i64::try_from(secs).unwrap_or(i64::MAX));
     dt.fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap_or_else(|_| format!("{} s after the epoch", dt.secs()))
 }
@@ -458,6 +478,51 @@ mod tests {
         // Expired and AWS unreachable: the failure, never the expired token.
         let err = get_token_with(&r, &cache, later + Duration::from_secs(1), down).unwrap_err();
         assert!(matches!(err, EcrError::Unreachable { .. }));
+    }
+
+    #[test]
+    fn a_cache_entry_with_an_impossible_expiry_is_unusable_not_a_panic() {
+        let (_dir, cache, r, t0) = fixture();
+        let exp = t0 + Duration::from_secs(3600);
+        get_token_with(&r, &cache, t0, || Ok(token("one", exp))).unwrap();
+        let path = cache.path(&CacheKey::of(&r));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let stamp = format!(
+            "{}",
+            exp.duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        );
+        assert!(text.contains(&stamp), "{text}");
+        std::fs::write(&path, text.replace(&stamp, &u64::MAX.to_string())).unwrap();
+        assert!(cache.load(&CacheKey::of(&r)).is_none());
+        // Fetched anew instead.
+        let again = get_token_with(&r, &cache, t0, || Ok(token("two", exp))).unwrap();
+        assert_eq!(again.origin, TokenOrigin::Fetched);
+        // And a "now" at the end of time is not a panic in the freshness check.
+        let end = SystemTime::UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 - 10);
+        assert!(!cache::is_fresh(&again.token, end, REFRESH_BEFORE));
+    }
+
+    #[test]
+    fn epoch_times_are_checked() {
+        assert_eq!(epoch_time(0.0), Some(SystemTime::UNIX_EPOCH));
+        for bad in [
+            f64::NAN,
+            f64::INFINITY,
+            -1.0,
+            1e19,
+            1e300,
+            LATEST_EPOCH_SECS as f64 + 1.0,
+        ] {
+            assert_eq!(epoch_time(bad), None, "{bad}");
+        }
+        assert_eq!(epoch_time_secs(u64::MAX), None);
+        assert!(epoch_time_secs(LATEST_EPOCH_SECS).is_some());
+        assert_eq!(
+            rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(LATEST_EPOCH_SECS)),
+            "9999-12-31T23:59:59Z"
+        );
     }
 
     #[test]
