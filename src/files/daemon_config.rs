@@ -404,7 +404,7 @@ impl KeyType {
     fn expected(self) -> &'static str {
         match self {
             KeyType::Bool => "a boolean",
-            KeyType::Int => "a number",
+            KeyType::Int => "an integer",
             KeyType::Str => "a string",
             KeyType::StrList => "an array of strings",
             KeyType::Map | KeyType::Nested => "an object",
@@ -578,7 +578,17 @@ pub fn validate_entry(key: &str, value: &Value) -> Result<(), DaemonConfigError>
         return Err(DaemonConfigError::WrongType {
             key: key.to_string(),
             expected: ty.expected(),
-            found: json_type_name(value),
+            found: match value {
+                // dockerd decodes these keys into Go ints: 3.5, 1e3 and 2^63 are refused.
+                Value::Number(n) if ty == Int => {
+                    if n.to_string().contains(['.', 'e', 'E']) {
+                        "a number with a fraction or an exponent"
+                    } else {
+                        "an integer outside the 64-bit range"
+                    }
+                }
+                other => json_type_name(other),
+            },
         });
     }
     match key {
