@@ -510,6 +510,12 @@ fn registry_names_that_could_escape_certs_d_are_refused() {
         // Found by the registry_name fuzz target: text after `]` used to be ignored.
         "[::1]x:5000",
         "[::]h",
+        // Issue 12: the reference grammar's port is digits; port 0 cannot be reached; an IPv6
+        // address needs brackets (trust-ca used to create certs.d/r.io:+5000).
+        "r.io:+5000",
+        "r.io:0",
+        "::1",
+        "fe80::1",
     ] {
         let run = env.run(&["trust-ca", bad, &file]);
         assert_eq!(run.code, 1, "{bad:?}: {}", run.stderr);
