@@ -754,3 +754,40 @@ fn on_a_terminal_from_server_shows_the_certificate_and_asks() {
     assert!(run.stdout.contains("Trust it for"), "{}", run.stdout);
     assert_ok(&skopeo_inspect(&env, &reg, &folder, false), &reg);
 }
+
+#[test]
+fn a_malformed_fingerprint_is_refused_before_any_connection() {
+    let env = TestEnv::new();
+    // A loopback port that records whether anyone connected (nothing is ever answered).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let before = tree_state(env.dir.path());
+    for bad in ["zz", "3F:A1", "sha256:", &"ab".repeat(33)] {
+        let run = env.run(&["trust-ca", &host, "--from-server", "--fingerprint", bad]);
+        assert_eq!(run.code, 1, "{bad:?}: {run:?}");
+        assert!(
+            run.stderr.contains("is not a SHA-256 fingerprint"),
+            "{bad:?}: {}",
+            run.stderr
+        );
+        // A name that does not resolve fails the same way: no DNS lookup came first.
+        let run = env.run(&[
+            "trust-ca",
+            "registry.regctl-test.invalid",
+            "--from-server",
+            "--fingerprint",
+            bad,
+        ]);
+        assert!(
+            run.stderr.contains("is not a SHA-256 fingerprint"),
+            "{bad:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(
+        listener.accept().is_err(),
+        "trust-ca connected before checking the fingerprint"
+    );
+    assert_eq!(tree_state(env.dir.path()), before);
+}

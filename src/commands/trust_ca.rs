@@ -34,6 +34,10 @@ fn roots(ctx: &Context, containers: bool) -> Vec<PathBuf> {
 
 pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
     let folder = certs_dir::folder_name(&args.registry)?;
+    // A malformed pin fails before any file, DNS lookup or connection.
+    if let Some(pin) = &args.fingerprint {
+        certs_dir::parse_pin(pin)?;
+    }
     let roots = roots(ctx, args.containers);
     if args.remove {
         return remove(&folder, &roots, ctx);

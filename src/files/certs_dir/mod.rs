@@ -263,10 +263,15 @@ pub fn pick_anchor<'a>(chain: &'a [CertInfo], host: &str) -> Result<&'a CertInfo
     })
 }
 
+/// A `--fingerprint` as typed (hex, with or without colons, `sha256:` or `SHA256 Fingerprint=`
+/// prefixes); checked before anything touches the network.
+pub fn parse_pin(pinned: &str) -> Result<Fingerprint, CertsError> {
+    Fingerprint::parse(pinned).ok_or_else(|| CertsError::BadFingerprint(pinned.to_string()))
+}
+
 /// Compares what a server presented with the fingerprint the user pinned.
 pub fn check_pin(cert: &CertInfo, host: &str, pinned: &str) -> Result<(), CertsError> {
-    let expected =
-        Fingerprint::parse(pinned).ok_or_else(|| CertsError::BadFingerprint(pinned.to_string()))?;
+    let expected = parse_pin(pinned)?;
     if expected != cert.sha256 {
         return Err(CertsError::FingerprintMismatch {
             host: host.to_string(),
