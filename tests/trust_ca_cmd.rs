@@ -791,3 +791,41 @@ fn a_malformed_fingerprint_is_refused_before_any_connection() {
     );
     assert_eq!(tree_state(env.dir.path()), before);
 }
+
+#[test]
+fn trust_ca_containers_is_all_or_nothing() {
+    let ca = TestCa::new("regctl CA");
+    let client = ca.client("robot");
+    let host = "r.example.com";
+    // The second root (podman's) fails while it is checked: its folder is a file.
+    let env = TestEnv::new();
+    let file = put(&env, "ca.pem", &ca.pem.cert);
+    fs::create_dir_all(&env.containers_certs_dir).unwrap();
+    fs::write(env.containers_certs_dir.join(host), "not a folder").unwrap();
+    let before = tree_state(env.dir.path());
+    let run = env.run(&["trust-ca", host, &file, "--containers"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("is not a directory"), "{}", run.stderr);
+    assert_eq!(tree_state(env.dir.path()), before);
+
+    // It fails while written: its client.key leads into /proc, where nothing can be written.
+    // docker's folder (ca.crt, client.cert written by then) and podman's client.cert and a
+    // changed ca.crt are all put back.
+    let env = TestEnv::new();
+    let file = put(&env, "ca.pem", &ca.pem.cert);
+    let cert = put(&env, "client.pem", &client.cert);
+    let key = put(&env, "client-key.pem", &client.key);
+    let other = TestCa::new("the CA podman had");
+    let podman = env.containers_certs_dir.join(host);
+    fs::create_dir_all(&podman).unwrap();
+    fs::write(podman.join("ca.crt"), &other.pem.cert).unwrap();
+    std::os::unix::fs::symlink("/proc/version", podman.join("client.key")).unwrap();
+    let before = tree_state(env.dir.path());
+    let mut args = pair_args(host, Some(&file), &cert, &key);
+    args.push("--containers");
+    let run = env.run(&args);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("client.key"), "{}", run.stderr);
+    assert_eq!(tree_state(env.dir.path()), before);
+    assert!(!env.certs_dir.exists(), "docker's certs.d was left behind");
+}
