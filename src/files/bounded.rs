@@ -99,6 +99,21 @@ pub fn read_capped<R: Read + ?Sized>(input: &mut R, limit: u64) -> io::Result<Ve
     Ok(out)
 }
 
+/// Appends to `out` what `input` yields until its end or until `out` holds `limit` bytes, with no
+/// error at the limit: for a caller that only samples a stream (doctor's view of a response
+/// body). An `UnexpectedEof` ends the stream too (a TLS peer closing without close_notify).
+pub fn read_prefix<R: Read + ?Sized>(
+    input: &mut R,
+    limit: u64,
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
+    let left = limit.saturating_sub(out.len() as u64);
+    match copy_capped(&mut (&mut *input).take(left), left, out) {
+        Err(e) if e.kind() != ErrorKind::UnexpectedEof => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// All of `input` as text (invalid UTF-8 is an `InvalidData` error), refused past `limit` bytes.
 pub fn read_text<R: Read + ?Sized>(input: &mut R, limit: u64) -> io::Result<String> {
     String::from_utf8(read_capped(input, limit)?)
@@ -180,6 +195,16 @@ mod tests {
         assert_eq!(read_capped(&mut exact, 4096).unwrap().len(), 4096);
         let mut over = io::repeat(b'x').take(4097);
         assert!(is_too_large(&read_capped(&mut over, 4096).unwrap_err()));
+    }
+
+    #[test]
+    fn a_prefix_stops_at_the_limit_without_an_error() {
+        let mut out = b"ab".to_vec();
+        read_prefix(&mut io::repeat(b'x'), 10, &mut out).unwrap();
+        assert_eq!(out, b"abxxxxxxxx");
+        let mut out = Vec::new();
+        read_prefix(&mut &b"short"[..], 10, &mut out).unwrap();
+        assert_eq!(out, b"short");
     }
 
     #[test]
