@@ -4,7 +4,7 @@
 //! its own package.
 //!
 //! The daemon runs in a private mount namespace (`unshare -m --propagation private`) where
-//! /etc/docker and /etc/hosts are temp files bind-mounted over the real ones and /run is a fresh
+//! /etc/docker, /etc/hosts and /etc/resolv.conf (loopback only) are temp files bind-mounted over the real ones and /run is a fresh
 //! tmpfs: dockerd, the docker CLI and regctl (run in the same namespace with `nsenter -m`) then
 //! all use their DEFAULT paths (/etc/docker/daemon.json, /etc/docker/certs.d,
 //! /var/run/docker.pid, /var/run/docker.sock) without touching the machine's. Everything in the
@@ -23,6 +23,15 @@ use super::{is_root, require_tool, Run, TestEnv};
 
 /// Where scripts/setup unpacks the newer engines.
 pub const CACHE: &str = "/var/cache/regctl-test";
+
+/// Names dockerd and the CLI use for Docker Hub.
+const DOCKER_HUB_NAMES: [&str; 5] = [
+    "registry-1.docker.io",
+    "index.docker.io",
+    "auth.docker.io",
+    "docker.io",
+    "production.cloudflare.docker.com",
+];
 
 /// One dockerd version with one image store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +162,16 @@ impl Dockerd {
     /// A namespace with a running dockerd of this mode (daemon.json holds only the image-store
     /// feature of the mode, or nothing).
     pub fn start(mode: Mode) -> Dockerd {
+        Dockerd::start_with_hosts(mode, &[])
+    }
+
+    /// `start` with test names (name, ip) in /etc/hosts from the beginning (dockerd's resolver
+    /// caches /etc/hosts, so names added later may not be seen at once).
+    pub fn start_with_hosts(mode: Mode, names: &[(&str, &str)]) -> Dockerd {
         let mut d = Dockerd::namespace(mode);
+        for (name, ip) in names {
+            d.add_host(name, ip);
+        }
         if mode.containerd_store() {
             d.write_daemon_json("{\"features\": {\"containerd-snapshotter\": true}}\n");
         }
@@ -179,15 +197,25 @@ impl Dockerd {
         let hosts = dir.path().join("hosts");
         fs::create_dir_all(&etc_docker).unwrap();
         fs::create_dir_all(dir.path().join("data")).unwrap();
+        // Docker Hub's names point at loopback, where nothing answers: a pull that misses the
+        // mirror fails at once instead of sending a DNS query off the machine.
+        let mut names = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n");
+        for hub in DOCKER_HUB_NAMES {
+            names.push_str(&format!("127.0.0.1\t{hub}\n"));
+        }
+        fs::write(&hosts, names).unwrap();
+        // No name server but loopback's (where none answers): an unknown name fails here.
+        let resolv = dir.path().join("resolv.conf");
         fs::write(
-            &hosts,
-            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n",
+            &resolv,
+            "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
         )
         .unwrap();
         let script = format!(
-            "set -e; mount --bind '{}' /etc/docker; mount --bind '{}' /etc/hosts; mount -t tmpfs regctl-test /run; echo ready; exec sleep 100000",
+            "set -e; mount --bind '{}' /etc/docker; mount --bind '{}' /etc/hosts; mount --bind '{}' /etc/resolv.conf; mount -t tmpfs regctl-test /run; echo ready; exec sleep 100000",
             etc_docker.display(),
-            hosts.display()
+            hosts.display(),
+            resolv.display()
         );
         let mut holder = Command::new(unshare)
             .args(["-m", "--propagation", "private", "sh", "-c", &script])
@@ -242,7 +270,8 @@ impl Dockerd {
         fs::write(self.daemon_json(), text).unwrap();
     }
 
-    /// Adds `ip name` to the namespace's /etc/hosts (in place: it is a bind mount).
+    /// Adds `ip name` to the namespace's /etc/hosts (in place: it is a bind mount). dockerd may
+    /// not see it for 5 s (Go caches the file): prefer `start_with_hosts`.
     pub fn add_host(&self, name: &str, ip: &str) {
         let mut f = fs::OpenOptions::new()
             .append(true)
@@ -304,6 +333,26 @@ impl Dockerd {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Waits (up to 20 s) until dockerd has logged `Reloaded configuration` more than `before`
+    /// times (`reloads()` taken before the SIGHUP).
+    pub fn wait_reloaded(&self, before: usize) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.reloads() <= before {
+            assert!(
+                Instant::now() < deadline,
+                "{} did not reload within 20 s:\n{}",
+                self.mode.label(),
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// How often this dockerd has logged a reload.
+    pub fn reloads(&self) -> usize {
+        self.log().matches("Reloaded configuration").count()
     }
 
     /// The running dockerd's pid.
@@ -379,7 +428,8 @@ impl Dockerd {
         self.run_in(env, cli, args, stdin)
     }
 
-    fn run_in(&self, env: &TestEnv, program: &Path, args: &[&str], stdin: &str) -> Run {
+    /// Runs any program inside the namespace with the TestEnv's environment.
+    pub fn run_in(&self, env: &TestEnv, program: &Path, args: &[&str], stdin: &str) -> Run {
         let mut cmd = self.command(program);
         cmd.envs(self.env_of(env)).args(args);
         super::run_with_stdin(&mut cmd, stdin)
