@@ -176,6 +176,12 @@ fn corpus() -> Vec<Case> {
             "{\"features\": {\"containerd-snapshotter\": true}, \"registry-mirrors\": [\"http://10.0.0.1:5000\"]}\n",
             ALL,
         ),
+        case("oom-score-adjust", "{\"oom-score-adjust\": -500}\n", [true, false, false]),
+        case("api-cors-header", "{\"api-cors-header\": \"*\"}\n", [true, true, false]),
+        case("log-format", "{\"log-format\": \"json\"}\n", NEWER),
+        case("runtimes-string", "{\"runtimes\": {\"crun\": \"/usr/bin/crun\"}}\n", NONE),
+        case("proxies-number", "{\"proxies\": {\"http-proxy\": 3128}}\n", NONE),
+        case("proxies-typo", "{\"proxies\": {\"http-prxy\": \"http://p:3128\"}}\n", NONE),
     ];
     cases.push(Case {
         name: "utf8-bom",

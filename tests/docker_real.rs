@@ -50,6 +50,26 @@ fn dockerd_fixture_runs_every_mode() {
                 mode.label()
             );
         }
+        // regctl asks the namespace's dockerd for its version and reads the store from
+        // /etc/docker/daemon.json.
+        let run = d.regctl(&env, &["daemon", "validate", "-o", "json"]);
+        assert_eq!(run.code, 0, "{}: {}", mode.label(), run.stderr);
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        let store = if mode.containerd_store() {
+            "containerd"
+        } else {
+            "classic"
+        };
+        assert_eq!(
+            (
+                doc["dockerd"]["version"].as_str(),
+                doc["dockerd"]["version_source"].as_str(),
+                doc["dockerd"]["image_store"].as_str()
+            ),
+            (Some(mode.version()), Some("dockerd --version"), Some(store)),
+            "{}: {doc}",
+            mode.label()
+        );
         let run = d.regctl(&env, &["daemon", "show", "-o", "json"]);
         assert_eq!(run.code, 0, "{}: {}", mode.label(), run.stderr);
         let doc: Value = serde_json::from_str(&run.stdout).unwrap();
