@@ -120,6 +120,9 @@ impl TestEnv {
             ),
             ("NO_COLOR".into(), "1".into()),
             ("LANG".into(), "C.UTF-8".into()),
+            // Never the real instance metadata address: tests that want IMDS point
+            // AWS_EC2_METADATA_SERVICE_ENDPOINT at a loopback stand-in and set this to false.
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
         ];
         vars.extend(self.extra_env.iter().cloned());
         vars

@@ -14,9 +14,11 @@ mod cache;
 mod error;
 mod host;
 mod ini;
+mod metadata;
 mod process;
 mod profile;
 mod settings;
+mod sso;
 
 use std::fmt;
 use std::fs;
@@ -29,10 +31,13 @@ pub use api::{decode_token, http_client};
 pub use cache::{is_fresh, CacheKey, TokenCache};
 pub use error::EcrError;
 pub use host::{partition_domain_of_region, EcrHost, Service, PUBLIC_HOST, PUBLIC_REGION};
+pub use metadata::{ContainerAuth, ContainerSource, ImdsSource};
 pub use profile::{
     resolve, AssumeRole, AwsCredentials, AwsEnv, AwsOptions, CredentialSource, Resolved,
+    WebIdentity,
 };
 pub use settings::{HostSettings, SettingsStore};
+pub use sso::{cache_file_name as sso_cache_file_name, SsoSource};
 
 /// A cached token is replaced this long before it expires.
 pub const REFRESH_BEFORE: Duration = Duration::from_secs(15 * 60);
@@ -81,8 +86,9 @@ pub struct TokenOutcome {
     pub warnings: Vec<EcrError>,
 }
 
-/// The keys to sign with: static ones as they are, a `credential_process` run, or an STS
-/// AssumeRole (itself signed with its source's keys).
+/// The keys to sign with: static ones as they are, a `credential_process` run, an STS
+/// AssumeRole (itself signed with its source's keys) or AssumeRoleWithWebIdentity, an SSO
+/// session's role, the container endpoint's or the EC2 instance's.
 pub fn credentials(
     source: &CredentialSource,
     resolved: &Resolved,
@@ -104,6 +110,41 @@ pub fn credentials(
                 SystemTime::now(),
             )
         }
+        CredentialSource::WebIdentity(role) => {
+            let token = std::fs::read_to_string(&role.token_file).map_err(|e| {
+                EcrError::WebIdentityTokenFile {
+                    path: role.token_file.clone(),
+                    origin: role.token_origin.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
+            let token = token.trim();
+            if token.is_empty() {
+                return Err(EcrError::WebIdentityTokenFile {
+                    path: role.token_file.clone(),
+                    origin: role.token_origin.clone(),
+                    reason: "the file is empty".to_string(),
+                });
+            }
+            api::assume_role_with_web_identity(
+                client,
+                role,
+                token,
+                &resolved.region,
+                resolved.host.api_domain(&resolved.region),
+                SystemTime::now(),
+            )
+        }
+        CredentialSource::Sso(sso) => sso.credentials(client, SystemTime::now()),
+        CredentialSource::Container(c) => c.credentials(SystemTime::now()),
+        CredentialSource::InstanceMetadata { imds, tried } => imds
+            .credentials(SystemTime::now())
+            .map_err(|f| EcrError::NoInstanceCredentials {
+                endpoint: imds.endpoint.clone(),
+                tried: tried.clone(),
+                reason: f.reason,
+                hop_limit: f.hop_limit,
+            }),
     }
 }
 
