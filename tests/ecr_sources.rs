@@ -468,3 +468,48 @@ fn ecr_sso_session_token_refresh_and_expiry() {
         ],
     );
 }
+
+#[test]
+fn ecr_login_as_creds_store_is_flagged_with_the_fix() {
+    let env = TestEnv::new();
+    let config = format!("{{\"credsStore\": \"ecr-login\", \"auths\": {{\"{HOST}\": {{}}}}}}\n");
+    write_config(&env, &config);
+    let problem = format!(
+        "{} has \"credsStore\": \"ecr-login\": docker sends the logins of every registry to amazon-ecr-credential-helper, which only knows ECR",
+        env.client_config_path().display()
+    );
+    let fix = format!(
+        "route only ECR hosts to a helper with credHelpers, which this writes: regctl login {HOST}"
+    );
+
+    // A registry that is not ECR: its logins would go to ecr-login, so doctor fails it.
+    let other = format!("127.0.0.1:{}", crate::support::registry::free_port());
+    let (doc, code) = env.json(&["doctor", &other, "--timeout", "2"]);
+    assert_eq!(code, 1, "{doc}");
+    let check = doc["registries"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "config.creds_store_ecr_login")
+        .unwrap_or_else(|| panic!("no ecr-login check: {doc}"))
+        .clone();
+    assert_eq!(check["status"], "fail", "{check}");
+    assert!(
+        check["message"].as_str().unwrap().starts_with(&problem),
+        "{check}"
+    );
+    assert!(check["fix"].as_str().unwrap().ends_with(&fix), "{check}");
+
+    // creds list says the same, and lists what it can.
+    let run = env.run(&["creds", "list"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!("warning: {problem}")),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains(&fix), "{run:?}");
+    assert_eq!(
+        fs::read_to_string(env.client_config_path()).unwrap(),
+        config
+    );
+}

@@ -360,6 +360,42 @@ pub fn logout(server: &str, env: &AwsEnv, dirs: &EcrDirs) -> Result<bool, EcrErr
     Ok(removed)
 }
 
+/// amazon-ecr-credential-helper's name in config.json.
+pub const ECR_LOGIN_HELPER: &str = "ecr-login";
+
+/// `credsStore: "ecr-login"` (amazon-ecr-credential-helper #102, #474): docker then stores and
+/// looks up the credentials of every registry through a helper that only knows ECR, so
+/// `docker login` to any other registry fails. `Some(ECR hosts config.json names)` when set:
+/// those are the hosts that should get `credHelpers` entries instead.
+pub fn ecr_login_creds_store(
+    config: &serde_json::Map<String, serde_json::Value>,
+) -> Option<Vec<String>> {
+    use crate::files::docker_config as dc;
+    if dc::creds_store(config) != Some(ECR_LOGIN_HELPER) {
+        return None;
+    }
+    let mut hosts: Vec<String> = config
+        .get("auths")
+        .and_then(serde_json::Value::as_object)
+        .into_iter()
+        .flat_map(|a| a.keys().cloned())
+        .chain(dc::all_cred_helpers(config).into_iter().map(|(k, _)| k))
+        .filter(|k| EcrHost::is_ecr(k))
+        .map(|k| EcrHost::forced(&k).hostname)
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    Some(hosts)
+}
+
+/// What is wrong with `credsStore: "ecr-login"`, for doctor and `creds list`.
+pub fn ecr_login_creds_store_problem(path: &Path) -> String {
+    format!(
+        "{} has \"credsStore\": \"ecr-login\": docker sends the logins of every registry to amazon-ecr-credential-helper, which only knows ECR, so docker login to any other registry fails",
+        path.display()
+    )
+}
+
 /// Writes one of regctl's private JSON files: 0600 in a 0700 directory, atomically, under the
 /// directory's lock (parallel `docker pull`s may refresh the same token at once).
 fn write_private_json(path: &Path, value: &impl serde::Serialize) -> Result<(), EcrError> {
