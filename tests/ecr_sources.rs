@@ -341,6 +341,8 @@ fn ecr_container_credentials_with_the_pod_identity_token() {
 /// cache file for sso_session "corp".
 const CORP_CACHE: &str = "ee0bfd2552fbd840c02cc48b6e823320543c450f.json";
 const START_URL: &str = "https://d-1234567890.awsapps.com/start";
+/// The same for a legacy profile: the SHA-1 of its start URL.
+const LEGACY_CACHE: &str = "7487b5b67d5fa1132cf33fa93ae51ef38cc37752.json";
 
 fn sso_config(env: &TestEnv) {
     write(
@@ -424,10 +426,7 @@ fn ecr_sso_session_token_refresh_and_expiry() {
     // The legacy form cannot refresh: an expired token says to log in again.
     let mut env = env_on(&aws);
     sso_env(&mut env);
-    let legacy = env
-        .home
-        .join(".aws/sso/cache")
-        .join(regctl::creds::ecr::sso_cache_file_name(None, START_URL));
+    let legacy = env.home.join(".aws/sso/cache").join(LEGACY_CACHE);
     write(&legacy, &cache_doc(-60).to_string());
     refused(
         &env,
