@@ -413,8 +413,14 @@ fn ecr_sso_session_token_refresh_and_expiry() {
     sso_env(&mut env);
     let cache_file = env.home.join(".aws/sso/cache").join(CORP_CACHE);
     write(&cache_file, &cache_doc(600).to_string());
+    // --check refreshes in memory only: nothing written, the AWS CLI's cache included.
+    let before = tree_state(env.dir.path());
+    let (doc, code, _) = json_run(&env, &["login", HOST, "--profile", "dev", "--check"]);
+    assert_eq!((code, &doc["changed"]), (0, &json!(true)), "{doc}");
+    assert_eq!(tree_state(env.dir.path()), before);
+    assert_eq!(machine.count("sso-oidc"), 1);
     logged_in(&env, &[HOST, "--profile", "dev"]);
-    assert_eq!((machine.count("sso-oidc"), machine.count("sso")), (1, 2));
+    assert_eq!((machine.count("sso-oidc"), machine.count("sso")), (2, 3));
     let cached: Value = serde_json::from_slice(&fs::read(&cache_file).unwrap()).unwrap();
     assert_eq!(cached["accessToken"], "sso-access-2");
     assert_eq!(cached["refreshToken"], "refresh-1-next");

@@ -88,11 +88,13 @@ pub struct TokenOutcome {
 
 /// The keys to sign with: static ones as they are, a `credential_process` run, an STS
 /// AssumeRole (itself signed with its source's keys) or AssumeRoleWithWebIdentity, an SSO
-/// session's role, the container endpoint's or the EC2 instance's.
+/// session's role, the container endpoint's or the EC2 instance's. `write`: a refreshed SSO
+/// token goes back into the AWS CLI's cache, as the CLI does (not with `--check`).
 pub fn credentials(
     source: &CredentialSource,
     resolved: &Resolved,
     client: &reqwest::blocking::Client,
+    write: bool,
 ) -> Result<AwsCredentials, EcrError> {
     match source {
         CredentialSource::Static { keys, .. } => Ok(keys.clone()),
@@ -100,7 +102,7 @@ pub fn credentials(
             process::run(profile, command, SystemTime::now())
         }
         CredentialSource::AssumeRole(role) => {
-            let source_keys = credentials(&role.source, resolved, client)?;
+            let source_keys = credentials(&role.source, resolved, client, write)?;
             api::assume_role(
                 client,
                 role,
@@ -135,7 +137,7 @@ pub fn credentials(
                 SystemTime::now(),
             )
         }
-        CredentialSource::Sso(sso) => sso.credentials(client, SystemTime::now()),
+        CredentialSource::Sso(sso) => sso.credentials(client, SystemTime::now(), write),
         CredentialSource::Container(c) => c.credentials(SystemTime::now()),
         CredentialSource::InstanceMetadata { imds, tried } => imds
             .credentials(SystemTime::now())
@@ -150,8 +152,13 @@ pub fn credentials(
 
 /// Asks AWS for a new token now (no cache).
 pub fn fetch_token(resolved: &Resolved) -> Result<EcrToken, EcrError> {
+    mint(resolved, true)
+}
+
+/// `write`: see [`credentials`].
+fn mint(resolved: &Resolved, write: bool) -> Result<EcrToken, EcrError> {
     let client = http_client()?;
-    let keys = credentials(&resolved.source, resolved, &client)?;
+    let keys = credentials(&resolved.source, resolved, &client, write)?;
     api::get_authorization_token(&client, resolved, &keys)
 }
 
@@ -265,7 +272,7 @@ pub fn login(
                 warnings: Vec::new(),
             },
             _ => TokenOutcome {
-                token: fetch_token(&resolved)?,
+                token: mint(&resolved, false)?,
                 origin: TokenOrigin::Fetched,
                 warnings: Vec::new(),
             },

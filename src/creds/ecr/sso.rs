@@ -93,11 +93,13 @@ impl SsoSource {
         }
     }
 
-    /// The role's keys: the cached token (refreshed when due and possible), GetRoleCredentials.
+    /// The role's keys: the cached token (refreshed when due and possible, and then written
+    /// back when `write`), GetRoleCredentials.
     pub fn credentials(
         &self,
         client: &Client,
         now: SystemTime,
+        write: bool,
     ) -> Result<AwsCredentials, EcrError> {
         let bytes = match std::fs::read(&self.cache_file) {
             Ok(b) => b,
@@ -148,7 +150,9 @@ impl SsoSource {
                     cached = fresh;
                     token = text(&cached, "accessToken").unwrap_or(token);
                     expiry = expires_at(&cached).unwrap_or(expiry);
-                    write_private_json(&self.cache_file, &cached)?;
+                    if write {
+                        write_private_json(&self.cache_file, &cached)?;
+                    }
                 }
                 Ok(None) => {}
                 Err(e) => refresh_failed = Some(e.to_string()),
