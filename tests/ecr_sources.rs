@@ -303,6 +303,24 @@ fn ecr_container_credentials_with_the_pod_identity_token() {
     assert_get_serves_token(&env, HOST);
     assert_eq!(machine.count("container"), 1, "get served from the cache");
 
+    // credential_source = EcsContainer: the container's keys sign an STS AssumeRole.
+    let mut chained = env_on(&aws);
+    chained.set_env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri);
+    chained.set_env(
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        &token_file.display().to_string(),
+    );
+    write(
+        &chained.home.join(".aws/config"),
+        "[profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/deploy\ncredential_source = EcsContainer\n",
+    );
+    let doc = logged_in(&chained, &[HOST, "--profile", "deploy"]);
+    assert_eq!(
+        doc["ecr"]["credentials"],
+        "role arn:aws:iam::123456789012:role/deploy (profile \"deploy\")"
+    );
+    assert_eq!((machine.count("container"), aws.accepted("sts")), (2, 1));
+
     // The endpoint refuses the token (a rotated or foreign one): named, with the fix.
     let mut bad = env_on(&aws);
     let bad_file = bad.home.join("token");
