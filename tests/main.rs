@@ -8,6 +8,7 @@ mod ansible_example;
 mod certs_cmd;
 mod credential_helper;
 mod creds_cmd;
+mod creds_hardening;
 mod daemon_cmd;
 mod daemon_files;
 mod docs_generated;
