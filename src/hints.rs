@@ -14,9 +14,82 @@ pub fn shell_quote(arg: &str) -> String {
     }
 }
 
-/// The command line the user ran, quoted so it can be pasted back.
+/// Long options whose value is a secret (`login --password`).
+pub const SECRET_LONG_OPTIONS: &[&str] = &["--password"];
+/// Short options whose value is a secret (`login -p`).
+pub const SECRET_SHORT_OPTIONS: &[char] = &['p'];
+/// Every short option that takes a value: in a cluster (`-vpSECRET`, `-qu alice`) the rest of
+/// the word, or the next word, is its value. A test checks this against the command line.
+pub const VALUE_SHORT_OPTIONS: &[char] = &['o', 'p', 'u'];
+
+/// argv with the value of every secret option replaced by `<redacted>`, in every spelling clap
+/// accepts: `-p X`, `-pX`, `-p=X`, `-vpX`, `--password X`, `--password=X` (up to `--`).
+pub fn mask_secret_args(argv: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(argv.len());
+    let mut words = argv.iter();
+    let mask = "<redacted>";
+    // Whether the next word is the value of a secret option (or of another option).
+    let mut next_is_value: Option<bool> = None;
+    while let Some(w) = words.next() {
+        if let Some(secret) = next_is_value.take() {
+            out.push(if secret { mask.to_string() } else { w.clone() });
+            continue;
+        }
+        if w == "--" {
+            out.push(w.clone());
+            out.extend(words.cloned());
+            break;
+        }
+        if let Some(long) = w.strip_prefix("--") {
+            let (name, value) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            let secret = SECRET_LONG_OPTIONS.contains(&format!("--{name}").as_str());
+            match (secret, value) {
+                (true, Some(_)) => out.push(format!("--{name}={mask}")),
+                (true, None) => {
+                    out.push(w.clone());
+                    next_is_value = Some(true);
+                }
+                (false, _) => out.push(w.clone()),
+            }
+            continue;
+        }
+        let Some(cluster) = w.strip_prefix('-').filter(|c| !c.is_empty()) else {
+            out.push(w.clone());
+            continue;
+        };
+        let mut kept = String::from("-");
+        for (i, c) in cluster.char_indices() {
+            kept.push(c);
+            if !VALUE_SHORT_OPTIONS.contains(&c) {
+                continue;
+            }
+            let rest = &cluster[i + c.len_utf8()..];
+            let secret = SECRET_SHORT_OPTIONS.contains(&c);
+            if rest.is_empty() {
+                next_is_value = Some(secret);
+            } else if secret {
+                kept.push_str(if rest.starts_with('=') { "=" } else { "" });
+                kept.push_str(mask);
+            } else {
+                kept.push_str(rest);
+            }
+            break;
+        }
+        out.push(kept);
+    }
+    out
+}
+
+/// The command line the user ran, quoted so it can be pasted back; secret option values are
+/// masked (`-p '<redacted>'`).
 pub fn command_line(argv: &[String]) -> String {
-    let mut words: Vec<String> = argv.iter().map(|a| shell_quote(a)).collect();
+    let mut words: Vec<String> = mask_secret_args(argv)
+        .iter()
+        .map(|a| shell_quote(a))
+        .collect();
     if let Some(first) = words.first_mut() {
         // Show the program by name, not by the path it was started from.
         if let Some(name) = std::path::Path::new(first.as_str()).file_name() {
@@ -431,4 +504,35 @@ pub fn ecr_login_creds_store(path: &std::path::Path, ecr_hosts: &[String]) -> St
         "remove \"credsStore\": \"ecr-login\" from {} and route only ECR hosts to a helper with credHelpers, which this writes: {per_host}",
         path.display()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_option_values_never_reach_a_hint() {
+        let words = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
+        for line in [
+            "regctl login r.io -u alice -p S3CRET",
+            "regctl login r.io -u alice -pS3CRET",
+            "regctl login r.io -u alice -p=S3CRET",
+            "regctl login r.io -vpS3CRET",
+            "regctl login r.io -qvp S3CRET",
+            "regctl login r.io --password S3CRET",
+            "regctl login r.io --password=S3CRET",
+            "regctl -ujoe login r.io -p S3CRET -o json",
+        ] {
+            let hint = rerun_with_sudo(&words(line));
+            assert!(!hint.contains("S3CRET"), "{line}: {hint}");
+            assert!(hint.contains("<redacted>"), "{line}: {hint}");
+        }
+        // Other values are kept, also a `-p` after `--` (a positional word).
+        assert_eq!(
+            command_line(&words("regctl -uS3 -o json login -- -p")),
+            "regctl -uS3 -o json login -- -p"
+        );
+        let masked = mask_secret_args(&words("regctl login -vpX"));
+        assert_eq!(mask_secret_args(&masked), masked);
+    }
 }

@@ -9,6 +9,7 @@ mod bounded_inputs;
 mod certs_cmd;
 mod credential_helper;
 mod creds_cmd;
+mod creds_hardening;
 mod daemon_cmd;
 mod daemon_differential;
 mod daemon_files;

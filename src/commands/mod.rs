@@ -82,10 +82,13 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         diff: g.diff,
         interactive: !g.non_interactive && std::io::stdin().is_terminal(),
         env,
-        argv: argv
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
+        // Kept for hints that repeat the command line, so without the value of `-p`.
+        argv: crate::hints::mask_secret_args(
+            &argv
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>(),
+        ),
         dockerd_version: g.dockerd_version,
         dockerd_cache: Default::default(),
     };

@@ -86,8 +86,8 @@ impl Helper {
         })
     }
 
-    /// The helper's error text, with `secret` (what we asked it to store) cut out, should it
-    /// echo its input.
+    /// The helper's error text, with `secret` (what we asked it to store, or what it answered
+    /// before) cut out, should it echo it; text that looks like it holds credentials is not quoted.
     fn failed(&self, action: &'static str, out: &Output, secret: Option<&str>) -> CredsError {
         let mut message = out.stdout.trim().to_string();
         if let Some(s) = secret.filter(|s| !s.is_empty()) {
@@ -97,11 +97,18 @@ impl Helper {
                 .replace(&quoted[1..quoted.len() - 1], "<secret>")
                 .replace(s, "<secret>");
         }
+        // A helper that prints JSON on failure may be printing credentials: not quoted.
+        let json_like = message.contains('{') || message.to_ascii_lowercase().contains("secret");
         CredsError::HelperFailed {
             helper: self.name.clone(),
             action,
             message: if message.is_empty() {
                 "it exited with an error and printed nothing".into()
+            } else if json_like {
+                format!(
+                    "it exited with an error and printed {} bytes that may hold credentials (not shown)",
+                    out.stdout.len()
+                )
             } else {
                 message.chars().take(300).collect()
             },
@@ -167,15 +174,15 @@ impl Store for Helper {
     }
 
     fn erase(&mut self, server_url: &str) -> Result<bool, CredsError> {
-        if self.get(server_url)?.is_none() {
+        let Some(stored) = self.get(server_url)? else {
             return Ok(false);
-        }
+        };
         let out = self.run("erase", server_url.as_bytes(), server_url)?;
         if !out.success {
             if out.stdout.trim() == NOT_FOUND {
                 return Ok(false);
             }
-            return Err(self.failed("erase", &out, None));
+            return Err(self.failed("erase", &out, Some(&stored.secret)));
         }
         Ok(true)
     }

@@ -86,7 +86,7 @@ impl FileKind {
         new_mode: 0o600,
         dir_mode: 0o700,
         reader_accepts_bom: false,
-        secret_keys: &["auth", "identitytoken", "registrytoken", "password"],
+        secret_keys: super::secrets::SECRET_MEMBERS,
     };
 }
 
@@ -568,7 +568,8 @@ fn holds_secrets(value: &Map<String, Value>, keys: &[&str]) -> bool {
     fn walk(v: &Value, key: Option<&str>, keys: &[&str]) -> bool {
         match v {
             Value::String(s) => {
-                !s.is_empty() && key.is_some_and(|k| keys.iter().any(|s| s.eq_ignore_ascii_case(k)))
+                !s.is_empty()
+                    && key.is_some_and(|k| keys.iter().any(|f| super::secrets::is_member(k, f)))
             }
             Value::Object(m) => m.iter().any(|(k, v)| walk(v, Some(k), keys)),
             Value::Array(a) => a.iter().any(|v| walk(v, None, keys)),

@@ -7,3 +7,4 @@ pub mod daemon_config;
 pub mod docker_config;
 pub mod dockerd;
 pub mod json_file;
+pub mod secrets;
