@@ -17,6 +17,7 @@ mod docs_generated;
 mod doctor_cmd;
 mod ecr;
 mod ecr_cli;
+mod ecr_sources;
 mod examples;
 mod hostile;
 mod insecure_cmd;
