@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::api::{self, metadata_client};
 use super::profile::{AwsCredentials, AwsEnv};
 use super::{parse_rfc3339, EcrError};
+use crate::files::bounded;
 
 /// botocore's IMDS timeout (connect and answer).
 pub const IMDS_TIMEOUT: Duration = Duration::from_secs(1);
@@ -118,7 +119,12 @@ impl ContainerSource {
         };
         let token = match &self.auth {
             Some(ContainerAuth::File(path)) => Some(
-                std::fs::read_to_string(path)
+                bounded::read_file(path, bounded::limits::AWS_FILE)
+                    .and_then(|b| {
+                        String::from_utf8(b).map_err(|_| {
+                            std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text")
+                        })
+                    })
                     .map_err(|e| EcrError::ContainerTokenFile {
                         path: path.clone(),
                         reason: e.to_string(),

@@ -113,12 +113,19 @@ pub fn credentials(
             )
         }
         CredentialSource::WebIdentity(role) => {
-            let token = std::fs::read_to_string(&role.token_file).map_err(|e| {
-                EcrError::WebIdentityTokenFile {
-                    path: role.token_file.clone(),
-                    origin: role.token_origin.clone(),
-                    reason: e.to_string(),
-                }
+            let token = crate::files::bounded::read_file(
+                &role.token_file,
+                crate::files::bounded::limits::AWS_FILE,
+            )
+            .and_then(|b| {
+                String::from_utf8(b).map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text")
+                })
+            })
+            .map_err(|e| EcrError::WebIdentityTokenFile {
+                path: role.token_file.clone(),
+                origin: role.token_origin.clone(),
+                reason: e.to_string(),
             })?;
             let token = token.trim();
             if token.is_empty() {

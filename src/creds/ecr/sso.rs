@@ -15,6 +15,7 @@ use sha1::{Digest, Sha1};
 use super::api::{self, endpoint_url, REQUEST_TIMEOUT};
 use super::profile::{AwsCredentials, AwsEnv};
 use super::{parse_rfc3339, rfc3339, write_private_json, EcrError};
+use crate::files::bounded;
 
 /// botocore refreshes a session token this long before it ends.
 pub const REFRESH_WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -101,7 +102,7 @@ impl SsoSource {
         now: SystemTime,
         write: bool,
     ) -> Result<AwsCredentials, EcrError> {
-        let bytes = match std::fs::read(&self.cache_file) {
+        let bytes = match bounded::read_file(&self.cache_file, bounded::limits::AWS_FILE) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(self.expired(
