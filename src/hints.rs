@@ -128,8 +128,40 @@ pub fn force_validity(argv: &[String]) -> String {
 /// `--from-server` without a terminal: the same command, pinned.
 pub fn pin_fingerprint(argv: &[String], fingerprint: &str) -> String {
     format!(
-        "compare the fingerprint with the registry's administrator, then: {} --fingerprint {fingerprint}",
-        command_line(argv)
+        "compare the fingerprint with the registry's administrator, then: {}",
+        command_with(argv, "--fingerprint", fingerprint)
+    )
+}
+
+/// The command line with `flag value` in place of any `flag` already given.
+pub fn command_with(argv: &[String], flag: &str, value: &str) -> String {
+    let mut kept = Vec::new();
+    let mut skip = false;
+    for a in argv {
+        if skip {
+            skip = false;
+        } else if a == flag {
+            skip = true;
+        } else if !a.starts_with(&format!("{flag}=")) {
+            kept.push(a.clone());
+        }
+    }
+    kept.extend([flag.to_string(), value.to_string()]);
+    command_line(&kept)
+}
+
+/// A pinned leaf stops working when the server's certificate is renewed.
+pub fn pinned_leaf_renewal(subject: &str, expires: &str) -> String {
+    format!("when the registry renews {subject} (it expires on {expires}), run trust-ca again with the new certificate's fingerprint")
+}
+
+/// A server sent its own CA-issued certificate alone: get the CA, or pin exactly that
+/// certificate (which must be redone when it is renewed).
+pub fn leaf_only(argv: &[String], issuer: &str, leaf_fingerprint: &str) -> String {
+    format!(
+        "{}; or, to trust exactly the certificate it presented (again at each renewal), compare its fingerprint with the administrator and: {}",
+        need_issuing_ca(issuer),
+        command_with(argv, "--fingerprint", leaf_fingerprint)
     )
 }
 
@@ -195,6 +227,13 @@ pub fn certs_problem_fix(id: &str, dir: &std::path::Path, file: Option<&str>) ->
             } else {
                 format!("remove it (rm {}) and install the registry's CA: regctl trust-ca {host} CA_FILE", path(f))
             }
+        }
+        "certs.pinned_leaf" => {
+            let host = dir
+                .file_name()
+                .map(|n| shell_quote(&n.to_string_lossy()))
+                .unwrap_or_default();
+            format!("after each renewal: regctl trust-ca {host} --from-server --fingerprint NEW_SHA256; or trust the CA that issued it: regctl trust-ca {host} CA_FILE")
         }
         "certs.folder_port_mismatch" => {
             "name the folder exactly as image names spell the registry (with :PORT only when they do)".to_string()

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use crate::cli::TrustCaArgs;
 use crate::commands::certs::now;
 use crate::context::Context;
-use crate::error::Result;
-use crate::files::certs_dir::x509::{Bundle, CertInfo, Encoding};
+use crate::error::{fetched_json, Error, Result};
+use crate::files::certs_dir::x509::{Bundle, CertInfo, Encoding, Fingerprint};
 use crate::files::certs_dir::{
     self, Action, CertsError, FileChange, Managed, CA_FILE, CERT_MODE, CLIENT_CERT, CLIENT_KEY,
     KEY_MODE,
@@ -20,8 +20,10 @@ use crate::files::daemon_config::InsecureRegistries;
 use crate::files::json_file::{FileKind, JsonFile};
 use crate::hints;
 use crate::output::{FileDiff, Outcome};
+use crate::registry::aia;
 use crate::registry::names;
 use crate::registry::tls_probe::{self, ProbeOptions};
+use url::Url;
 
 /// The certs.d roots a command works on: docker's, and podman/skopeo's with `--containers`.
 fn roots(ctx: &Context, containers: bool) -> Vec<PathBuf> {
@@ -79,13 +81,23 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
         data.insert("source".into(), json!("file"));
         Some(bundle)
     } else if args.from_server {
-        let (anchor, chain, note) = from_server(&folder, args, ctx, now, &mut warnings)?;
-        notes.push(note);
+        let name = names::parse(&args.registry).map_err(CertsError::from)?;
+        let got = from_server(
+            &folder,
+            (name.hostname(), name.port().unwrap_or(443)),
+            args.fingerprint.as_deref(),
+            ctx,
+            (now, args.force),
+            &mut warnings,
+        )?;
+        notes.push(got.note);
         data.insert("source".into(), json!("server"));
-        data.insert("presented".into(), json!(chain));
+        data.insert("presented".into(), json!(got.presented));
+        data.insert("fetched".into(), fetched_json(&got.fetched));
+        data.insert("pinned_leaf".into(), json!(got.pinned_leaf));
         Some(Bundle {
             encoding: Encoding::Der,
-            certs: vec![anchor],
+            certs: got.trust,
         })
     } else {
         None
@@ -127,22 +139,38 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
     Ok(outcome)
 }
 
-/// Fetches the chain, picks the certificate to trust and gets it confirmed: by the pinned
-/// fingerprint, or by the person at the terminal. Returns it, the chain, and a note on the choice.
+/// What `--from-server` decided to trust, and why.
+struct FromServer {
+    /// What goes into ca.crt: one anchor, the chain downloaded from AIA URLs, or the leaf.
+    trust: Vec<CertInfo>,
+    presented: Vec<CertInfo>,
+    /// Issuers downloaded from AIA "CA Issuers" URLs, each with its URL.
+    fetched: Vec<(String, CertInfo)>,
+    note: String,
+    /// The server's own (CA-issued) certificate is what is trusted.
+    pinned_leaf: bool,
+}
+
+/// AIA hops followed at most (leaf -> intermediates -> root).
+const MAX_AIA_HOPS: usize = 4;
+
+/// Fetches the chain `host:port` presents, picks what to trust and gets it confirmed: by the
+/// pinned fingerprint, or by the person at the terminal. A server that sends only a CA-issued
+/// leaf gets its issuers from the leaf's AIA URL, or its leaf pinned when the pin matches it.
+/// Every refusal lists what was presented.
 fn from_server(
     folder: &str,
-    args: &TrustCaArgs,
+    (host, port): (&str, u16),
+    pin: Option<&str>,
     ctx: &Context,
-    now: i64,
+    (now, force): (i64, bool),
     warnings: &mut Vec<String>,
-) -> Result<(CertInfo, Vec<CertInfo>, String)> {
-    let name = names::parse(&args.registry).map_err(CertsError::from)?;
-    let presented = tls_probe::probe(
-        name.hostname(),
-        name.port().unwrap_or(443),
-        ProbeOptions::default(),
-    )?;
-    let chain = presented
+) -> Result<FromServer> {
+    let pinned = pin
+        .map(|p| Fingerprint::parse(p).ok_or_else(|| CertsError::BadFingerprint(p.to_string())))
+        .transpose()?;
+    let probed = tls_probe::probe(host, port, ProbeOptions::default())?;
+    let presented = probed
         .chain
         .iter()
         .enumerate()
@@ -156,44 +184,217 @@ fn from_server(
             })
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let anchor = certs_dir::pick_anchor(&chain, folder)?.clone();
-    let what = format!("the certificate {folder} presented");
-    warnings.extend(certs_dir::check_anchor(&anchor, &what, now, args.force)?);
-    let note = if chain.len() == 1 {
-        format!("{folder} uses a self-signed certificate; trusting it")
-    } else if anchor.self_signed {
-        format!("{folder} sent its root CA; trusting {}", anchor.subject)
-    } else {
-        format!(
-            "{folder} did not send its root CA; trusting its topmost intermediate {} (issued by {})",
-            anchor.subject, anchor.issuer
-        )
+    let mut fetched = Vec::new();
+    let shown = |e: Error, fetched: &[(String, CertInfo)]| Error::Presented {
+        error: Box::new(e),
+        presented: presented.clone(),
+        fetched: fetched.to_vec(),
     };
-    match (&args.fingerprint, ctx.check, ctx.interactive) {
-        (Some(pin), _, _) => certs_dir::check_pin(&anchor, folder, pin)?,
-        // Nothing is written in check mode, so nothing needs confirming.
-        (None, true, _) => {}
-        (None, false, true) => confirm(folder, &anchor)?,
-        (None, false, false) => {
-            return Err(CertsError::FingerprintRequired {
-                host: folder.to_string(),
-                subject: anchor.subject.clone(),
-                fingerprint: anchor.sha256,
-            }
-            .into())
+    let Some(leaf) = presented.first() else {
+        return Err(CertsError::NoCertificate {
+            host: folder.to_string(),
         }
+        .into());
+    };
+    let leaf_alone = !leaf.kind.is_anchor() && !presented[1..].iter().any(|c| c.ca);
+    let mut missing = None;
+    if leaf_alone {
+        let (chain, failure) = fetch_issuers(leaf, ctx);
+        fetched = chain;
+        missing = failure;
     }
-    Ok((anchor, chain, note))
+    let what = format!("the certificate {folder} presented");
+    let pin_is_leaf = pinned == Some(leaf.sha256) && !leaf.kind.is_anchor();
+    let choice = (|| -> Result<FromServer> {
+        if pin_is_leaf
+            || (leaf_alone && fetched.is_empty() && pin.is_none() && !ctx.check && ctx.interactive)
+        {
+            return pin_leaf(folder, leaf, &presented, pin_is_leaf, now, force, warnings);
+        }
+        if leaf_alone && fetched.is_empty() {
+            return Err(
+                certs_dir::leaf_only(folder, leaf, missing.clone().unwrap_or_default()).into(),
+            );
+        }
+        let (trust, note) = if fetched.is_empty() {
+            let anchor = certs_dir::pick_anchor(&presented, folder)?.clone();
+            let note = if presented.len() == 1 {
+                format!("{folder} uses a self-signed certificate; trusting it")
+            } else if anchor.self_signed {
+                format!("{folder} sent its root CA; trusting {}", anchor.subject)
+            } else {
+                format!(
+                    "{folder} did not send its root CA; trusting its topmost intermediate {} (issued by {})",
+                    anchor.subject, anchor.issuer
+                )
+            };
+            (vec![anchor], note)
+        } else {
+            // The pin may name any certificate of the downloaded chain; trust up to it.
+            let top = fetched.len() - 1;
+            let upto = pinned
+                .and_then(|fp| fetched.iter().position(|(_, c)| c.sha256 == fp))
+                .unwrap_or(top);
+            let trust: Vec<CertInfo> = fetched[..=upto].iter().map(|(_, c)| c.clone()).collect();
+            let note = format!(
+                "{folder} sent only its own certificate; downloaded its issuer{} from the AIA URL{} {}: trusting {}",
+                if fetched.len() == 1 { "" } else { "s" },
+                if fetched.len() == 1 { "" } else { "s" },
+                fetched.iter().map(|(u, _)| u.as_str()).collect::<Vec<_>>().join(", "),
+                trust.iter().map(|c| c.subject.as_str()).collect::<Vec<_>>().join(" and "),
+            );
+            (trust, note)
+        };
+        for c in &trust {
+            warnings.extend(certs_dir::check_anchor(c, &what, now, force)?);
+        }
+        let anchor = trust.last().expect("at least one certificate to trust");
+        match (pin, ctx.check, ctx.interactive) {
+            (Some(pin), _, _) => certs_dir::check_pin(anchor, folder, pin)?,
+            // Nothing is written in check mode, so nothing needs confirming.
+            (None, true, _) => {}
+            (None, false, true) => confirm(folder, &presented, &fetched, anchor, None)?,
+            (None, false, false) => {
+                return Err(CertsError::FingerprintRequired {
+                    host: folder.to_string(),
+                    subject: anchor.subject.clone(),
+                    fingerprint: anchor.sha256,
+                }
+                .into())
+            }
+        }
+        Ok(FromServer {
+            trust,
+            presented: presented.clone(),
+            fetched: fetched.clone(),
+            note,
+            pinned_leaf: false,
+        })
+    })();
+    choice.map_err(|e| shown(e, &fetched))
 }
 
-/// Shows the certificate on the terminal and asks; no means nothing is written.
-fn confirm(folder: &str, cert: &CertInfo) -> Result<()> {
+/// Trusts the server's own CA-issued certificate: Go (dockerd, skopeo) accepts a certificate
+/// that is itself in the root pool. Pinned by fingerprint or confirmed at the terminal.
+fn pin_leaf(
+    folder: &str,
+    leaf: &CertInfo,
+    presented: &[CertInfo],
+    pinned: bool,
+    now: i64,
+    force: bool,
+    warnings: &mut Vec<String>,
+) -> Result<FromServer> {
+    let what = format!("the certificate {folder} presented");
+    warnings.extend(certs_dir::check_validity(leaf, &what, now, force)?);
+    let renewal = hints::pinned_leaf_renewal(&leaf.subject, &leaf.not_after.date());
+    if !pinned {
+        confirm(folder, presented, &[], leaf, Some(&renewal))?;
+    }
+    warnings.push(format!(
+        "{folder}: trusting exactly its own certificate {} (SHA-256 {}), not the CA that issued it; {renewal}",
+        leaf.subject, leaf.sha256
+    ));
+    Ok(FromServer {
+        trust: vec![leaf.clone()],
+        presented: presented.to_vec(),
+        fetched: Vec::new(),
+        note: format!(
+            "{folder} sent only its own certificate, issued by {}; it matches the pin, so it is trusted itself",
+            leaf.issuer
+        ),
+        pinned_leaf: true,
+    })
+}
+
+/// Follows AIA "CA Issuers" URLs from `leaf` upwards (at most `MAX_AIA_HOPS`), keeping each
+/// download that really issued the certificate below it. Returns the issuers found, and why the
+/// first one could not be had when none was.
+fn fetch_issuers(leaf: &CertInfo, ctx: &Context) -> (Vec<(String, CertInfo)>, Option<String>) {
+    let mut chain: Vec<(String, CertInfo)> = Vec::new();
+    let mut failure = None;
+    let mut current = leaf.clone();
+    for _ in 0..MAX_AIA_HOPS {
+        let urls = current.ca_issuers_urls();
+        if urls.is_empty() {
+            failure = Some("it names no CA Issuers (AIA) URL to download it from".to_string());
+            break;
+        }
+        let mut found = None;
+        let mut tried = Vec::new();
+        for url in &urls {
+            match fetch_issuer(url, &current, ctx) {
+                Ok(c) => {
+                    found = Some((url.clone(), c));
+                    break;
+                }
+                Err(e) => tried.push(e),
+            }
+        }
+        let Some((url, issuer)) = found else {
+            failure = Some(tried.join("; "));
+            break;
+        };
+        let root = issuer.self_signed;
+        current = issuer.clone();
+        chain.push((url, issuer));
+        if root {
+            break;
+        }
+    }
+    let failure = if chain.is_empty() { failure } else { None };
+    (chain, failure)
+}
+
+/// Downloads one AIA URL and finds in it the certificate that issued `child`.
+fn fetch_issuer(
+    url: &str,
+    child: &CertInfo,
+    ctx: &Context,
+) -> std::result::Result<CertInfo, String> {
+    let proxy = Url::parse(url).ok().and_then(|u| {
+        ctx.env.proxy.proxy_for(
+            u.scheme(),
+            u.host_str().unwrap_or_default(),
+            u.port_or_known_default().unwrap_or(80),
+        )
+    });
+    let bytes = aia::fetch(url, proxy.as_deref(), aia::FETCH_TIMEOUT)
+        .map_err(|e| format!("downloading it from its AIA URL failed: {e}"))?;
+    let bundle = certs_dir::x509::parse_bundle(&bytes)
+        .map_err(|e| format!("what its AIA URL {url} holds {e}"))?;
+    bundle
+        .certs
+        .into_iter()
+        .find(|c| child.issued_by(c))
+        .ok_or_else(|| {
+            format!(
+                "its AIA URL {url} does not hold the certificate that issued {}",
+                child.subject
+            )
+        })
+}
+
+/// Shows every certificate the server presented (and any downloaded) on the terminal and asks
+/// about `cert`; no means nothing is written.
+fn confirm(
+    folder: &str,
+    presented: &[CertInfo],
+    fetched: &[(String, CertInfo)],
+    cert: &CertInfo,
+    warning: Option<&str>,
+) -> Result<()> {
     eprintln!("{folder} presented:");
-    eprintln!("  subject:     {}", cert.subject);
-    eprintln!("  issuer:      {}", cert.issuer);
-    eprintln!("  SHA-256:     {}", cert.sha256);
-    eprintln!("  valid:       {} to {}", cert.not_before, cert.not_after);
-    eprintln!("  type:        {}", cert.kind.describe());
+    for (i, c) in presented.iter().enumerate() {
+        print_cert(&format!("{}/{}", i + 1, presented.len()), c);
+    }
+    for (url, c) in fetched {
+        print_cert(&format!("from {url}"), c);
+    }
+    eprintln!("To trust: {} (SHA-256 {})", cert.subject, cert.sha256);
+    if let Some(w) = warning {
+        eprintln!("Note: this trusts exactly this certificate, not a CA; {w}");
+    }
     let yes = dialoguer::Confirm::new()
         .with_prompt(format!(
             "Trust it for {folder}? Compare the fingerprint with one you got another way"
@@ -210,6 +411,19 @@ fn confirm(folder: &str, cert: &CertInfo) -> Result<()> {
         }
         .into())
     }
+}
+
+fn print_cert(label: &str, c: &CertInfo) {
+    eprintln!("  [{label}]");
+    eprintln!("    subject:     {}", c.subject);
+    eprintln!("    issuer:      {}", c.issuer);
+    eprintln!("    SHA-256:     {}", c.sha256);
+    eprintln!("    valid:       {} to {}", c.not_before, c.not_after);
+    eprintln!(
+        "    type:        {}{}",
+        c.kind.describe(),
+        if c.ca { "" } else { " (not a CA)" }
+    );
 }
 
 /// dockerd reads certs.d only for registries it treats as secure (loopback never is).

@@ -85,11 +85,12 @@ pub enum CertsError {
         kind: &'static str,
     },
 
-    #[error("{host} sent only its own certificate ({subject}), issued by {issuer}, which it did not send; the issuing CA is needed")]
+    #[error("{host} sent only its own certificate ({}, SHA-256 {}), issued by {}{}, which it did not send; the issuing CA is needed ({missing})", .leaf.subject, .leaf.sha256, .leaf.issuer, .leaf.authority_key_id().map(|k| format!(" with authority key id {k}")).unwrap_or_default())]
     LeafOnly {
         host: String,
-        subject: String,
-        issuer: String,
+        leaf: Box<CertInfo>,
+        /// Why the issuing CA could not be found: no AIA URL, or what fetching it gave.
+        missing: String,
     },
 
     #[error("{host} presented no certificate")]
@@ -255,11 +256,20 @@ pub fn pick_anchor<'a>(chain: &'a [CertInfo], host: &str) -> Result<&'a CertInfo
     if leaf.kind.is_anchor() {
         return Ok(leaf);
     }
-    Err(CertsError::LeafOnly {
+    Err(leaf_only(
+        host,
+        leaf,
+        "it names no CA Issuers (AIA) URL to download it from".into(),
+    ))
+}
+
+/// The refusal for a server that sent only a CA-issued leaf, naming the missing CA.
+pub fn leaf_only(host: &str, leaf: &CertInfo, missing: String) -> CertsError {
+    CertsError::LeafOnly {
         host: host.to_string(),
-        subject: leaf.subject.clone(),
-        issuer: leaf.issuer.clone(),
-    })
+        leaf: Box::new(leaf.clone()),
+        missing,
+    }
 }
 
 /// Compares what a server presented with the fingerprint the user pinned.
