@@ -25,3 +25,4 @@ mod registry_client;
 mod secret_hygiene;
 mod token_auth;
 mod trust_ca_cmd;
+mod trust_ca_docker;
