@@ -134,6 +134,10 @@ pub enum Error {
     #[error("unknown credential helper action {0:?}; use store, get, erase, list or version")]
     HelperAction(String),
 
+    /// Installing into or removing from the OS trust store.
+    #[error(transparent)]
+    SystemTrust(#[from] crate::files::system_trust::SystemTrustError),
+
     /// A `trust-ca --from-server` refusal, with every certificate the server presented (and any
     /// fetched from its AIA URL), so the user can compare them with what the administrator gave.
     #[error("{error}")]

@@ -252,6 +252,16 @@ pub fn certs_take_effect(containers: bool) -> String {
     format!("{who} certs.d at each connection: no restart needed; check with: regctl certs list")
 }
 
+/// After the OS trust store changed: dockerd (Go) reads the system roots once, at start.
+pub fn system_roots_take_effect(rootless: bool) -> String {
+    let systemctl = if rootless {
+        "systemctl --user"
+    } else {
+        "sudo systemctl"
+    };
+    format!("dockerd reads the system's roots only when it starts, so restart it: {systemctl} restart docker; curl and newly started tools see the change at once")
+}
+
 /// dockerd neither verifies insecure registries nor reads certs.d for them.
 pub fn insecure_registry_skips_ca(host: &str) -> String {
     format!("dockerd treats {host} as insecure (listed in insecure-registries, or on loopback): it skips verification and does not read certs.d for it, client certificates included; podman and skopeo still use these files")

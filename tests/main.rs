@@ -26,3 +26,4 @@ mod secret_hygiene;
 mod token_auth;
 mod trust_ca_cmd;
 mod trust_ca_docker;
+mod trust_ca_system;

@@ -18,6 +18,7 @@ use crate::files::certs_dir::{
 };
 use crate::files::daemon_config::InsecureRegistries;
 use crate::files::json_file::{FileKind, JsonFile};
+use crate::files::system_trust::SystemStore;
 use crate::hints;
 use crate::output::{FileDiff, Outcome};
 use crate::registry::aia;
@@ -38,6 +39,9 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
     let folder = certs_dir::folder_name(&args.registry)?;
     let roots = roots(ctx, args.containers);
     if args.remove {
+        if args.system {
+            return system_remove(&folder, ctx);
+        }
         return remove(&folder, &roots, ctx);
     }
     let now = now();
@@ -115,13 +119,26 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
     }
 
     let mut changes = Vec::new();
-    for root in &roots {
-        changes.extend(certs_dir::install(&root.join(&folder), &files, ctx.check)?);
-    }
-    if let Some(w) = insecure_warning(&folder, ctx) {
-        warnings.push(w);
-    }
-    let mut outcome = report(&folder, &roots, changes, ctx, "wrote", "would write", data);
+    let dirs = if args.system {
+        let bundle = ca
+            .as_ref()
+            .expect("--system needs CA_FILE or --from-server (clap)");
+        let (store, change, note) = system_install(&folder, bundle, ctx)?;
+        changes.push(change);
+        notes.extend(note);
+        data.insert("system_layout".into(), json!(store.layout));
+        data.insert("system_bundle".into(), json!(store.bundle));
+        vec![store.anchors_dir]
+    } else {
+        for root in &roots {
+            changes.extend(certs_dir::install(&root.join(&folder), &files, ctx.check)?);
+        }
+        if let Some(w) = insecure_warning(&folder, ctx) {
+            warnings.push(w);
+        }
+        roots.iter().map(|r| r.join(&folder)).collect()
+    };
+    let mut outcome = report(&folder, &dirs, changes, ctx, "wrote", "would write", data);
     let mut text = String::new();
     for c in ca.iter().flat_map(|b| &b.certs) {
         text.push_str(&format!("{CA_FILE}  {}\n", c.summary()));
@@ -134,7 +151,99 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
         outcome = outcome.warn(w);
     }
     if outcome.changed {
-        outcome = outcome.info(hints::certs_take_effect(args.containers));
+        outcome = outcome.info(if args.system {
+            hints::system_roots_take_effect(ctx.paths.rootless)
+        } else {
+            hints::certs_take_effect(args.containers)
+        });
+    }
+    Ok(outcome)
+}
+
+/// Writes the CA as regctl's file in the OS trust store and, when it changed, runs the
+/// distribution's update tool. Returns the store, the change, and the tool's summary.
+fn system_install(
+    folder: &str,
+    bundle: &Bundle,
+    ctx: &Context,
+) -> Result<(SystemStore, FileChange, Option<String>)> {
+    let store = SystemStore::detect(&ctx.paths.system_trust_root)?;
+    // FileChange names are static (certs.d's are constants); one name per run.
+    let name: &'static str = Box::leak(SystemStore::file_name(folder).into_boxed_str());
+    let mut changes = certs_dir::install(
+        &store.anchors_dir,
+        &[Managed {
+            name,
+            bytes: bundle.pem().into_bytes(),
+            mode: CERT_MODE,
+        }],
+        ctx.check,
+    )?;
+    let change = changes.remove(0);
+    let note = if change.action.changed() && !ctx.check {
+        Some(updated_note(&store, ctx)?)
+    } else {
+        None
+    };
+    Ok((store, change, note))
+}
+
+/// Runs the trust store's update tool; says what it did.
+fn updated_note(store: &SystemStore, ctx: &Context) -> Result<String> {
+    let out = store.update(&ctx.paths.exec_path)?;
+    Ok(format!(
+        "updated {}: {}",
+        store.bundle.display(),
+        // update-ca-certificates' count line, e.g. "1 added, 0 removed; done."
+        out.lines()
+            .find(|l| l.contains(" added, "))
+            .or(out.lines().last())
+            .unwrap_or_default()
+    ))
+}
+
+/// Removes regctl's file from the OS trust store (nothing else) and updates the bundle.
+fn system_remove(folder: &str, ctx: &Context) -> Result<Outcome> {
+    let store = SystemStore::detect(&ctx.paths.system_trust_root)?;
+    let name: &'static str = Box::leak(SystemStore::file_name(folder).into_boxed_str());
+    let path = store.anchors_dir.join(name);
+    let mut changes = Vec::new();
+    let mut note = None;
+    if std::fs::symlink_metadata(&path).is_ok() {
+        let before = std::fs::read(&path).ok();
+        if !ctx.check {
+            std::fs::remove_file(&path).map_err(|source| {
+                crate::files::json_file::FileError::Write {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+            note = Some(updated_note(&store, ctx)?);
+        }
+        changes.push(FileChange {
+            path,
+            name,
+            action: Action::Removed,
+            before,
+            after: None,
+        });
+    }
+    let mut outcome = report(
+        folder,
+        std::slice::from_ref(&store.anchors_dir),
+        changes,
+        ctx,
+        "removed",
+        "would remove",
+        serde_json::Map::new(),
+    )
+    .data("system_layout", json!(store.layout))
+    .data("system_bundle", json!(store.bundle));
+    if let Some(n) = note {
+        outcome = outcome.info(n);
+    }
+    if outcome.changed {
+        outcome = outcome.info(hints::system_roots_take_effect(ctx.paths.rootless));
     }
     Ok(outcome)
 }
@@ -452,9 +561,10 @@ fn remove(folder: &str, roots: &[PathBuf], ctx: &Context) -> Result<Outcome> {
             dirs_removed.push(dir);
         }
     }
+    let dirs: Vec<PathBuf> = roots.iter().map(|r| r.join(folder)).collect();
     let mut outcome = report(
         folder,
-        roots,
+        &dirs,
         changes,
         ctx,
         "removed",
@@ -479,16 +589,15 @@ fn remove(folder: &str, roots: &[PathBuf], ctx: &Context) -> Result<Outcome> {
 /// The outcome for a set of file changes in one registry's folders: message, diffs, JSON.
 fn report(
     folder: &str,
-    roots: &[PathBuf],
+    dirs: &[PathBuf],
     changes: Vec<FileChange>,
     ctx: &Context,
     done: &str,
     would: &str,
     data: serde_json::Map<String, Value>,
 ) -> Outcome {
-    let dirs: Vec<PathBuf> = roots.iter().map(|r| r.join(folder)).collect();
     let mut parts = Vec::new();
-    for dir in &dirs {
+    for dir in dirs {
         let names: Vec<&str> = changes
             .iter()
             .filter(|c| c.action.changed() && c.path.parent() == Some(dir.as_path()))
@@ -499,7 +608,7 @@ fn report(
         }
     }
     let msg = if parts.is_empty() {
-        format!("{folder}: nothing to change in {}", join_paths(&dirs))
+        format!("{folder}: nothing to change in {}", join_paths(dirs))
     } else {
         format!("{} {}", ctx.did(done, would), parts.join("; "))
     };
