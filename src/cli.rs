@@ -167,6 +167,7 @@ pub enum Command {
         after_help = "Examples:
   regctl trust-ca registry.example.com:5000 ca.pem
   regctl trust-ca registry.example.com --from-server --fingerprint 3F:A1:...:9C
+  regctl trust-ca registry.example.com --from-server --fingerprint 3F:A1:...:9C --with-realm --realm-fingerprint 77:0B:...:E1
   regctl trust-ca registry.example.com ca.pem --client-cert me.cert --client-key me.key --containers
   regctl trust-ca registry.example.com:5000 --remove --check
   sudo regctl trust-ca auth.example.com ca.pem --system --diff"
@@ -249,6 +250,16 @@ pub struct TrustCaArgs {
     /// The SHA-256 fingerprint the presented CA must have, checked out of band
     #[arg(long, value_name = "SHA256", requires = "from_server")]
     pub fingerprint: Option<String>,
+
+    /// Also trust the registry's token realm when it is on another host that dockerd would not
+    /// trust: its CA goes into this registry's ca.crt (dockerd's classic image store sends the
+    /// token request with the registry's certs.d folder)
+    #[arg(long, requires = "from_server")]
+    pub with_realm: bool,
+
+    /// The SHA-256 fingerprint the realm's CA must have (same rules as --fingerprint)
+    #[arg(long, value_name = "SHA256", requires = "with_realm")]
+    pub realm_fingerprint: Option<String>,
 
     /// Client certificate for registries that require one (written as client.cert)
     #[arg(

@@ -146,6 +146,8 @@ pub enum Error {
         presented: Vec<CertInfo>,
         /// Downloaded issuers, each with its URL.
         fetched: Vec<(String, CertInfo)>,
+        /// The option that pins this server (`--fingerprint`, or `--realm-fingerprint`).
+        pin_flag: &'static str,
     },
 }
 
@@ -167,6 +169,7 @@ impl Error {
                 error,
                 presented,
                 fetched,
+                ..
             } => {
                 let mut out = error.causes();
                 let n = presented.len();
@@ -198,7 +201,12 @@ impl Error {
     /// The one command (or instruction) that fixes this, when there is one.
     pub fn hint(&self, argv: &[String], rootless: bool) -> Option<String> {
         match self {
-            Error::Presented { error, .. } => error.hint(argv, rootless),
+            Error::Presented {
+                error, pin_flag, ..
+            } => match &**error {
+                Error::Certs(e) => certs_hint(e, argv, pin_flag),
+                other => other.hint(argv, rootless),
+            },
             Error::File(e) => match e {
                 FileError::Read { source, .. } | FileError::Write { source, .. }
                     if source.kind() == io::ErrorKind::PermissionDenied =>
@@ -228,7 +236,7 @@ impl Error {
                 Some(hints::dockerd_not_running(rootless))
             }
             Error::DaemonConfig { source, .. } | Error::InvalidValue(source) => source.hint(),
-            Error::Certs(e) => certs_hint(e, argv),
+            Error::Certs(e) => certs_hint(e, argv, "--fingerprint"),
             Error::TlsProbe(e) => match e {
                 ProbeError::NotTls { host } => Some(hints::plain_http_registry(host)),
                 ProbeError::Connect { host, .. } | ProbeError::ConnectTimeout { host, .. } => {
@@ -275,21 +283,25 @@ pub fn fetched_json(fetched: &[(String, CertInfo)]) -> serde_json::Value {
     )
 }
 
-fn certs_hint(e: &CertsError, argv: &[String]) -> Option<String> {
+/// `pin_flag`: the option that pins the server the error is about.
+fn certs_hint(e: &CertsError, argv: &[String], pin_flag: &str) -> Option<String> {
     match e {
         CertsError::DockerHub { .. } => Some(hints::docker_hub_ca()),
         CertsError::NotCa { issuer, .. } => Some(hints::need_issuing_ca(issuer)),
         CertsError::LeafOnly { leaf, .. } => Some(hints::leaf_only(
             argv,
+            pin_flag,
             &leaf.issuer,
             &leaf.sha256.to_string(),
         )),
         CertsError::Expired { .. } | CertsError::NotYetValid { .. } => {
             Some(hints::force_validity(argv))
         }
-        CertsError::FingerprintRequired { fingerprint, .. } => {
-            Some(hints::pin_fingerprint(argv, &fingerprint.to_string()))
-        }
+        CertsError::FingerprintRequired { fingerprint, .. } => Some(hints::pin_fingerprint(
+            argv,
+            pin_flag,
+            &fingerprint.to_string(),
+        )),
         CertsError::FingerprintMismatch { .. } => Some(hints::fingerprint_mismatch()),
         CertsError::Bundle {
             what,

@@ -126,10 +126,10 @@ pub fn force_validity(argv: &[String]) -> String {
 }
 
 /// `--from-server` without a terminal: the same command, pinned.
-pub fn pin_fingerprint(argv: &[String], fingerprint: &str) -> String {
+pub fn pin_fingerprint(argv: &[String], pin_flag: &str, fingerprint: &str) -> String {
     format!(
         "compare the fingerprint with the registry's administrator, then: {}",
-        command_with(argv, "--fingerprint", fingerprint)
+        command_with(argv, pin_flag, fingerprint)
     )
 }
 
@@ -157,11 +157,11 @@ pub fn pinned_leaf_renewal(subject: &str, expires: &str) -> String {
 
 /// A server sent its own CA-issued certificate alone: get the CA, or pin exactly that
 /// certificate (which must be redone when it is renewed).
-pub fn leaf_only(argv: &[String], issuer: &str, leaf_fingerprint: &str) -> String {
+pub fn leaf_only(argv: &[String], pin_flag: &str, issuer: &str, leaf_fingerprint: &str) -> String {
     format!(
         "{}; or, to trust exactly the certificate it presented (again at each renewal), compare its fingerprint with the administrator and: {}",
         need_issuing_ca(issuer),
-        command_with(argv, "--fingerprint", leaf_fingerprint)
+        command_with(argv, pin_flag, leaf_fingerprint)
     )
 }
 
@@ -250,6 +250,24 @@ pub fn certs_take_effect(containers: bool) -> String {
         "docker reads"
     };
     format!("{who} certs.d at each connection: no restart needed; check with: regctl certs list")
+}
+
+/// The registry's token realm is on another host whose certificate dockerd would not trust.
+pub fn realm_untrusted(
+    url: &str,
+    realm: &str,
+    issuer: &str,
+    argv: &[String],
+    fingerprint: &str,
+) -> String {
+    format!(
+        "the token realm {url} presents a certificate issued by {issuer}, which dockerd does not trust for the token request, so docker pull will fail there. dockerd's classic image store checks it with this registry's certs.d folder: {}; the containerd image store uses only the system roots: regctl trust-ca {realm} --from-server --system, then restart dockerd",
+        command_with(
+            &[argv, &["--with-realm".to_string()]].concat(),
+            "--realm-fingerprint",
+            fingerprint
+        )
+    )
 }
 
 /// After the OS trust store changed: dockerd (Go) reads the system roots once, at start.

@@ -934,3 +934,107 @@ fn a_leaf_whose_intermediate_is_only_at_its_aia_url_gets_the_chain_built() {
     );
     assert!(!env.certs_dir.join(&reg2.host).exists());
 }
+
+/// A Bearer registry (CA A) whose token realm is another host:port with a certificate from
+/// another private CA (B): trust-ca follows the realm, says the token request would fail, and
+/// `--with-realm` pins B into the registry's folder, which skopeo (like dockerd's classic store)
+/// uses for the token request too.
+#[test]
+fn a_token_realm_on_another_host_is_checked_and_with_realm_trusts_it() {
+    use crate::support::token_server::TokenServer;
+    let env = TestEnv::new();
+    let reg_ca = TestCa::new("regctl registry CA");
+    let realm_ca = TestCa::new("regctl realm CA");
+    let tokens = TokenServer::start(&realm_ca, &[("alice", "s3cret")]);
+    let leaf = reg_ca.server(&["127.0.0.1"]);
+    let chain = Pem {
+        cert: format!("{}{}", leaf.cert, reg_ca.pem.cert),
+        ..leaf
+    };
+    let reg = Registry::start(RegistryOptions {
+        tls: Some(chain),
+        token: Some(tokens.registry_auth(&realm_ca)),
+        ..Default::default()
+    });
+    let seed = reg.dir.path().join("seed-certs");
+    fs::create_dir_all(&seed).unwrap();
+    fs::write(
+        seed.join("ca.crt"),
+        format!("{}{}", reg_ca.pem.cert, realm_ca.pem.cert),
+    )
+    .unwrap();
+    reg.seed_image(REPO, TAG, Some("alice:s3cret"), Some(&seed));
+    let folder = env.certs_dir.join(&reg.host);
+    let reg_pin = fp(&reg_ca.pem.der);
+
+    // Without --with-realm: the registry's CA is written, and the realm named as the next failure.
+    let (doc, code) = env.json(&pinned(&reg.host, &reg_pin));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["realm"]["url"], tokens.realm.as_str());
+    assert_eq!(doc["realm"]["trusted"], false);
+    assert_eq!(
+        doc["realm"]["presented"][0]["issuer"],
+        "CN=regctl realm CA, O=regctl tests"
+    );
+    let warning = doc["warnings"].to_string();
+    assert!(
+        warning.contains("the token realm") && warning.contains("--with-realm --realm-fingerprint"),
+        "{warning}"
+    );
+    let run = skopeo_inspect(&env, &reg, &folder, true);
+    assert_ne!(
+        run.code, 0,
+        "the token request must fail on the realm's certificate"
+    );
+    assert!(run.stderr.contains("unknown authority"), "{}", run.stderr);
+
+    // The token server sends only its own certificate: that is what can be pinned.
+    let realm_pin = doc["realm"]["presented"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(doc["realm"]["presented"].as_array().unwrap().len(), 1);
+
+    // A wrong realm pin: refused, nothing written, and the hint pins with --realm-fingerprint.
+    let before = tree_state(env.dir.path());
+    let mut args = pinned(&reg.host, &reg_pin).to_vec();
+    args.extend(["--with-realm", "--realm-fingerprint", &reg_pin]);
+    let (doc, code) = env.json(&args);
+    assert_eq!(code, 1, "{doc}");
+    assert!(doc["msg"].as_str().unwrap().contains(&realm_pin), "{doc}");
+    let hint = doc["hint"].as_str().unwrap();
+    assert!(
+        hint.ends_with(&format!("--realm-fingerprint {realm_pin}"))
+            && !hint.contains(&format!("--realm-fingerprint {reg_pin}")),
+        "{hint}"
+    );
+    assert_eq!(
+        doc["presented"][0]["issuer"],
+        "CN=regctl realm CA, O=regctl tests"
+    );
+    assert_eq!(tree_state(env.dir.path()), before);
+
+    // The realm's pin: its CA lands in the registry's folder and the token request works.
+    let mut args = pinned(&reg.host, &reg_pin).to_vec();
+    args.extend(["--with-realm", "--realm-fingerprint", &realm_pin]);
+    let (doc, code) = env.json(&args);
+    assert_eq!((code, &doc["changed"]), (0, &Value::Bool(true)), "{doc}");
+    assert_eq!(
+        doc["realm"]["certificates"][0]["sha256"],
+        realm_pin.as_str()
+    );
+    let realm_file = regctl::files::certs_dir::x509::parse_bundle(
+        &fs::read(folder.join("realm-ca.crt")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(realm_file.certs[0].sha256.to_string(), realm_pin);
+    assert_ok(&skopeo_inspect(&env, &reg, &folder, true), &reg);
+
+    // A rerun without --with-realm keeps it and finds the realm trusted; --remove takes it too.
+    let (doc, _) = env.json(&pinned(&reg.host, &reg_pin));
+    assert_eq!(doc["changed"], false, "{doc}");
+    assert_eq!(doc["realm"]["trusted"], true, "{doc}");
+    let (doc, _) = env.json(&["trust-ca", &reg.host, "--remove"]);
+    assert_eq!(doc["changed"], true, "{doc}");
+    assert!(!folder.exists());
+}

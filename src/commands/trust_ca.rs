@@ -14,7 +14,7 @@ use crate::error::{fetched_json, Error, Result};
 use crate::files::certs_dir::x509::{Bundle, CertInfo, Encoding, Fingerprint};
 use crate::files::certs_dir::{
     self, Action, CertsError, FileChange, Managed, CA_FILE, CERT_MODE, CLIENT_CERT, CLIENT_KEY,
-    KEY_MODE,
+    KEY_MODE, REALM_CA_FILE,
 };
 use crate::files::daemon_config::InsecureRegistries;
 use crate::files::json_file::{FileKind, JsonFile};
@@ -22,8 +22,12 @@ use crate::files::system_trust::SystemStore;
 use crate::hints;
 use crate::output::{FileDiff, Outcome};
 use crate::registry::aia;
+use crate::registry::challenge;
+use crate::registry::client::{host_port, RegistryError};
 use crate::registry::names;
 use crate::registry::tls_probe::{self, ProbeOptions};
+use crate::registry::trust::HostTrust;
+use rustls::pki_types::UnixTime;
 use url::Url;
 
 /// The certs.d roots a command works on: docker's, and podman/skopeo's with `--containers`.
@@ -71,6 +75,7 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
         });
     }
 
+    let mut realm_files = Vec::new();
     let ca = if let Some(path) = &args.ca_file {
         let bundle = certs_dir::read_bundle(path)?;
         warnings.extend(certs_dir::check_ca_bundle(
@@ -89,7 +94,7 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
         let got = from_server(
             &folder,
             (name.hostname(), name.port().unwrap_or(443)),
-            args.fingerprint.as_deref(),
+            (args.fingerprint.as_deref(), "--fingerprint"),
             ctx,
             (now, args.force),
             &mut warnings,
@@ -99,9 +104,75 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
         data.insert("presented".into(), json!(got.presented));
         data.insert("fetched".into(), fetched_json(&got.fetched));
         data.insert("pinned_leaf".into(), json!(got.pinned_leaf));
+        let certs = got.trust;
+        let target = (name.hostname(), name.port().unwrap_or(443));
+        let realm = match realm_of(&folder, target, &certs, ctx, now) {
+            Ok(r) => r,
+            Err(e) if !args.with_realm => {
+                warnings.push(format!("could not check {folder}'s token realm: {e}"));
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(realm) = realm {
+            let mut realm_json = json!({
+                "url": realm.url,
+                "registry": realm.folder,
+                "presented": realm.presented,
+                "trusted": realm.trusted,
+            });
+            if realm.trusted {
+                notes.push(format!(
+                    "the token realm {} is trusted the way dockerd's token request checks it (system roots and {folder}'s certs.d folder)",
+                    realm.url
+                ));
+            } else if args.with_realm {
+                let realm_url = Url::parse(&realm.url).expect("parsed before");
+                let got = from_server(
+                    &realm.folder,
+                    (
+                        realm_url.host_str().unwrap_or_default(),
+                        realm_url.port_or_known_default().unwrap_or(443),
+                    ),
+                    (args.realm_fingerprint.as_deref(), "--realm-fingerprint"),
+                    ctx,
+                    (now, args.force),
+                    &mut warnings,
+                )?;
+                notes.push(format!(
+                    "token realm {}: {}; written as {REALM_CA_FILE} in {folder}'s folder, which dockerd's classic image store uses for the token request",
+                    realm.url, got.note
+                ));
+                realm_json["certificates"] = json!(got.trust);
+                realm_files.push(Managed {
+                    name: REALM_CA_FILE,
+                    bytes: Bundle {
+                        encoding: Encoding::Der,
+                        certs: got.trust,
+                    }
+                    .pem()
+                    .into_bytes(),
+                    mode: CERT_MODE,
+                });
+            } else {
+                let top = realm.presented.last().map(|c| c.sha256.to_string());
+                warnings.push(hints::realm_untrusted(
+                    &realm.url,
+                    &realm.folder,
+                    realm
+                        .presented
+                        .first()
+                        .map(|c| c.issuer.as_str())
+                        .unwrap_or("?"),
+                    &ctx.argv,
+                    top.as_deref().unwrap_or("SHA256"),
+                ));
+            }
+            data.insert("realm".into(), realm_json);
+        }
         Some(Bundle {
             encoding: Encoding::Der,
-            certs: got.trust,
+            certs,
         })
     } else {
         None
@@ -118,6 +189,7 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
         );
     }
 
+    files.extend(realm_files);
     let mut changes = Vec::new();
     let dirs = if args.system {
         let bundle = ca
@@ -270,7 +342,7 @@ const MAX_AIA_HOPS: usize = 4;
 fn from_server(
     folder: &str,
     (host, port): (&str, u16),
-    pin: Option<&str>,
+    (pin, pin_flag): (Option<&str>, &'static str),
     ctx: &Context,
     (now, force): (i64, bool),
     warnings: &mut Vec<String>,
@@ -279,25 +351,13 @@ fn from_server(
         .map(|p| Fingerprint::parse(p).ok_or_else(|| CertsError::BadFingerprint(p.to_string())))
         .transpose()?;
     let probed = tls_probe::probe(host, port, ProbeOptions::default())?;
-    let presented = probed
-        .chain
-        .iter()
-        .enumerate()
-        .map(|(i, der)| {
-            CertInfo::from_der(der).map_err(|detail| CertsError::Bundle {
-                what: format!("the certificate chain {folder} presented"),
-                source: certs_dir::x509::BundleError::BadCert {
-                    index: i + 1,
-                    detail,
-                },
-            })
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let presented = parse_chain(folder, &probed.chain)?;
     let mut fetched = Vec::new();
     let shown = |e: Error, fetched: &[(String, CertInfo)]| Error::Presented {
         error: Box::new(e),
         presented: presented.clone(),
         fetched: fetched.to_vec(),
+        pin_flag,
     };
     let Some(leaf) = presented.first() else {
         return Err(CertsError::NoCertificate {
@@ -381,6 +441,84 @@ fn from_server(
         })
     })();
     choice.map_err(|e| shown(e, &fetched))
+}
+
+/// The chain a server presented, parsed (leaf first).
+fn parse_chain(folder: &str, chain: &[Vec<u8>]) -> Result<Vec<CertInfo>> {
+    Ok(chain
+        .iter()
+        .enumerate()
+        .map(|(i, der)| {
+            CertInfo::from_der(der).map_err(|detail| CertsError::Bundle {
+                what: format!("the certificate chain {folder} presented"),
+                source: certs_dir::x509::BundleError::BadCert {
+                    index: i + 1,
+                    detail,
+                },
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?)
+}
+
+/// A registry's token realm on another host, and how dockerd would trust it.
+struct Realm {
+    url: String,
+    /// `host[:port]` of the realm.
+    folder: String,
+    presented: Vec<CertInfo>,
+    /// dockerd (classic image store) would trust it: system roots plus the registry's certs.d
+    /// folder as it will be.
+    trusted: bool,
+}
+
+/// Asks the registry for its `WWW-Authenticate` challenge; for a Bearer realm on another
+/// host over https, probes the realm's certificate and checks it the way the classic image
+/// store's token request does (moby: the registry's own TLS config, i.e. system roots plus
+/// certs.d/REGISTRY). `will_trust` is what is about to be written for the registry.
+fn realm_of(
+    folder: &str,
+    (host, port): (&str, u16),
+    will_trust: &[CertInfo],
+    ctx: &Context,
+    now: i64,
+) -> Result<Option<Realm>> {
+    let (_, answer) = tls_probe::probe_and_get(host, port, Some("/v2/"), ProbeOptions::default())?;
+    let Some(Ok(resp)) = answer else {
+        return Ok(None);
+    };
+    let challenges = challenge::parse(
+        resp.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
+            .map(|(_, v)| v.as_str()),
+    );
+    let Some(url) = challenges
+        .iter()
+        .find(|c| c.scheme.eq_ignore_ascii_case("bearer"))
+        .and_then(|c| c.param("realm"))
+        .and_then(|r| Url::parse(r).ok())
+    else {
+        return Ok(None);
+    };
+    let realm_folder = host_port(&url);
+    if url.scheme() != "https" || realm_folder == folder {
+        return Ok(None);
+    }
+    let realm_host = url.host_str().unwrap_or_default().to_string();
+    let realm_port = url.port_or_known_default().unwrap_or(443);
+    let probed = tls_probe::probe(&realm_host, realm_port, ProbeOptions::default())?;
+    let presented = parse_chain(&realm_folder, &probed.chain)?;
+    let mut trust = HostTrust::load(&ctx.paths.certs_dir, folder).map_err(RegistryError::from)?;
+    trust.add_roots(&will_trust.iter().map(|c| c.der.clone()).collect::<Vec<_>>());
+    let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(now.max(0) as u64));
+    let bare = realm_host.trim_start_matches('[').trim_end_matches(']');
+    let trusted = trust.verify(&probed.chain, bare, at).is_ok();
+    Ok(Some(Realm {
+        url: url.to_string(),
+        folder: realm_folder,
+        presented,
+        trusted,
+    }))
 }
 
 /// Trusts the server's own CA-issued certificate: Go (dockerd, skopeo) accepts a certificate

@@ -80,6 +80,34 @@ pub struct HostTrust {
 }
 
 impl HostTrust {
+    /// The system roots alone (what the containerd image store's token requests were seen to use).
+    pub fn system() -> HostTrust {
+        let mut trust = HostTrust {
+            roots: Arc::new(RootCertStore::empty()),
+            pool: Vec::new(),
+            ca_files: Vec::new(),
+            client: None,
+            client_files: None,
+        };
+        let native: Vec<Vec<u8>> = rustls_native_certs::load_native_certs()
+            .certs
+            .iter()
+            .map(|c| c.as_ref().to_vec())
+            .collect();
+        trust.add_roots(&native);
+        trust
+    }
+
+    /// Also trusts these DER certificates (e.g. what is about to be written to certs.d).
+    pub fn add_roots(&mut self, ders: &[Vec<u8>]) {
+        let mut roots = (*self.roots).clone();
+        for der in ders {
+            self.pool.push(der.clone());
+            let _ = roots.add(CertificateDer::from(der.clone()));
+        }
+        self.roots = Arc::new(roots);
+    }
+
     /// System roots plus the folder `certs_dir/<host_port>` (which may not exist).
     pub fn load(certs_dir: &Path, host_port: &str) -> Result<HostTrust, TrustError> {
         let mut roots = RootCertStore::empty();

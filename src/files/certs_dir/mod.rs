@@ -25,8 +25,11 @@ pub const CA_FILE: &str = "ca.crt";
 /// The client certificate regctl writes (moby pairs `X.cert` with `X.key`).
 pub const CLIENT_CERT: &str = "client.cert";
 pub const CLIENT_KEY: &str = "client.key";
+/// The CA of the registry's token realm on another host (`trust-ca --with-realm`): dockerd's
+/// classic image store sends the token request with the registry's folder.
+pub const REALM_CA_FILE: &str = "realm-ca.crt";
 /// Every file regctl manages in a registry folder (what `--remove` removes).
-pub const MANAGED: [&str; 3] = [CA_FILE, CLIENT_CERT, CLIENT_KEY];
+pub const MANAGED: [&str; 4] = [CA_FILE, REALM_CA_FILE, CLIENT_CERT, CLIENT_KEY];
 
 pub const DIR_MODE: u32 = 0o755;
 pub const CERT_MODE: u32 = 0o644;
