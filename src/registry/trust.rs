@@ -80,24 +80,6 @@ pub struct HostTrust {
 }
 
 impl HostTrust {
-    /// The system roots alone (what the containerd image store's token requests were seen to use).
-    pub fn system() -> HostTrust {
-        let mut trust = HostTrust {
-            roots: Arc::new(RootCertStore::empty()),
-            pool: Vec::new(),
-            ca_files: Vec::new(),
-            client: None,
-            client_files: None,
-        };
-        let native: Vec<Vec<u8>> = rustls_native_certs::load_native_certs()
-            .certs
-            .iter()
-            .map(|c| c.as_ref().to_vec())
-            .collect();
-        trust.add_roots(&native);
-        trust
-    }
-
     /// Also trusts these DER certificates (e.g. what is about to be written to certs.d).
     pub fn add_roots(&mut self, ders: &[Vec<u8>]) {
         let mut roots = (*self.roots).clone();
