@@ -1,14 +1,21 @@
 //! `trust-ca` cases from the real-dockerd fixture (tests/support/dockerd.rs) that need the real
-//! daemon's verdict: a registry that sends only its own CA-issued certificate, pinned as ca.crt.
+//! daemon's verdict: a registry that sends only its own CA-issued certificate, pinned as ca.crt;
+//! a Bearer registry whose token realm is another host with a certificate from another CA.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
 
 use regctl::files::certs_dir::x509::Fingerprint;
+use serde_json::Value;
 
-use crate::docker_real::{assert_pull_fails, assert_pulls, ok};
-use crate::support::dockerd::{Dockerd, Mode};
+use crate::docker_real::{assert_pull_fails, assert_pulls, ok, pull};
+use crate::support::dockerd::{Dockerd, Mode, Started};
 use crate::support::netns::NetnsHost;
 use crate::support::pki::TestCa;
 use crate::support::registry::{Registry, RegistryOptions};
-use crate::support::TestEnv;
+use crate::support::token_server::TokenServer;
+use crate::support::{output_ok, TestEnv};
 
 const NAME: &str = "leaf-only.regctl.test";
 
@@ -62,5 +69,173 @@ fn a_pinned_leaf_makes_docker_pull_work_in_every_mode() {
             &image,
             "trust-ca --from-server --fingerprint LEAF",
         );
+    }
+}
+
+const REALM_REGISTRY: &str = "bearer.regctl.test";
+
+/// `docker pull` fails, and on the token realm's certificate.
+fn assert_fails_on_realm(d: &Dockerd, env: &TestEnv, image: &str, realm_host: &str) {
+    let run = pull(d, env, Path::new("/usr/bin/docker"), image);
+    assert_ne!(
+        run.code,
+        0,
+        "{}: docker pull {image} should fail",
+        d.mode.label()
+    );
+    assert!(
+        run.stderr.contains("x509") && run.stderr.contains(realm_host),
+        "{}: expected an x509 failure on {realm_host}: {}",
+        d.mode.label(),
+        run.stderr
+    );
+}
+
+/// The OS trust store of the dockerd namespace made the test's own: copies of /etc/ssl/certs
+/// and /usr/local/share/ca-certificates bind-mounted over the real ones inside the namespace,
+/// so `trust-ca --system` there runs the real update-ca-certificates on the real paths without
+/// touching the machine's.
+fn private_trust_store(d: &Dockerd, env: &TestEnv) {
+    let certs = env.path("ns-ssl-certs");
+    let local = env.path("ns-local-ca");
+    fs::create_dir_all(&local).unwrap();
+    output_ok(
+        Command::new("cp")
+            .arg("-a")
+            .arg("/etc/ssl/certs/.")
+            .arg(&certs),
+    );
+    output_ok(
+        Command::new("cp")
+            .arg("-a")
+            .arg("/usr/local/share/ca-certificates/.")
+            .arg(&local),
+    );
+    for (src, dst) in [
+        (&certs, "/etc/ssl/certs"),
+        (&local, "/usr/local/share/ca-certificates"),
+    ] {
+        output_ok(
+            d.command(Path::new("/bin/mount"))
+                .arg("--bind")
+                .arg(src)
+                .arg(dst),
+        );
+    }
+}
+
+/// A Bearer registry (CA A, on a test network namespace) whose token realm is another host
+/// (the token server on 127.0.0.1) with a certificate from another private CA (B). In every
+/// mode the pull fails on the realm with only A trusted. Classic store: `--with-realm` makes the
+/// real pull work. Containerd store: it does not (its token request uses only the system roots,
+/// as observed); `trust-ca REALM --from-server --system` plus a dockerd restart does.
+#[test]
+fn a_token_realm_on_another_host_is_fixed_by_with_realm_or_system_per_image_store() {
+    let host = NetnsHost::new();
+    let reg_ca = TestCa::new("regctl bearer registry CA");
+    let realm_ca = TestCa::new("regctl bearer realm CA");
+    let tokens = TokenServer::start(&realm_ca, &[("alice", "s3cret")]);
+    let mut chain = reg_ca.server(&[REALM_REGISTRY, &host.ip]);
+    chain.cert.push_str(&reg_ca.pem.cert);
+    let registry = Registry::start_in(
+        RegistryOptions {
+            tls: Some(chain),
+            token: Some(tokens.registry_auth(&realm_ca)),
+            ..Default::default()
+        },
+        &host,
+    );
+    let seed = registry.dir.path().join("seed-certs");
+    fs::create_dir_all(&seed).unwrap();
+    fs::write(
+        seed.join("ca.crt"),
+        format!("{}{}", reg_ca.pem.cert, realm_ca.pem.cert),
+    )
+    .unwrap();
+    registry.seed_image("test/hello", "v1", Some("alice:s3cret"), Some(&seed));
+    let name = format!("{REALM_REGISTRY}:{}", registry.port);
+    let image = format!("{name}/test/hello:v1");
+    let realm_host = format!("127.0.0.1:{}", tokens.port);
+    let reg_pin = Fingerprint::of(&reg_ca.pem.der).to_string();
+    for mode in Mode::ALL {
+        let env = TestEnv::new();
+        let mut d = Dockerd::start_with_hosts(mode, &[(REALM_REGISTRY, &host.ip)]);
+        let login = d.regctl_stdin(
+            &env,
+            &[
+                "login",
+                &name,
+                "-u",
+                "alice",
+                "--password-stdin",
+                "--store",
+                "file",
+                "--no-verify",
+            ],
+            "s3cret",
+        );
+        assert_eq!(login.code, 0, "{}: {}", mode.label(), login.stderr);
+        let run = ok(
+            &d,
+            &env,
+            &[
+                "trust-ca",
+                &name,
+                "--from-server",
+                "--fingerprint",
+                &reg_pin,
+                "-o",
+                "json",
+            ],
+        );
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(doc["realm"]["trusted"], false, "{doc}");
+        let realm_pin = doc["realm"]["presented"][0]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_fails_on_realm(&d, &env, &image, &realm_host);
+
+        ok(
+            &d,
+            &env,
+            &[
+                "trust-ca",
+                &name,
+                "--from-server",
+                "--fingerprint",
+                &reg_pin,
+                "--with-realm",
+                "--realm-fingerprint",
+                &realm_pin,
+            ],
+        );
+        if !mode.containerd_store() {
+            assert_pulls(&d, &env, &image, "trust-ca --with-realm");
+            continue;
+        }
+        // Seen with 26.1 and 28.5: the containerd store's token request ignores certs.d.
+        assert_fails_on_realm(&d, &env, &image, &realm_host);
+        private_trust_store(&d, &env);
+        ok(
+            &d,
+            &env,
+            &[
+                "trust-ca",
+                &realm_host,
+                "--from-server",
+                "--fingerprint",
+                &realm_pin,
+                "--system",
+            ],
+        );
+        d.stop();
+        assert!(
+            matches!(d.launch(), Started::Listening),
+            "{}: dockerd did not restart: {}",
+            mode.label(),
+            d.log()
+        );
+        assert_pulls(&d, &env, &image, "trust-ca --system and a dockerd restart");
     }
 }
