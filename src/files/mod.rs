@@ -4,5 +4,6 @@
 pub mod certs_dir;
 pub mod daemon_config;
 pub mod docker_config;
+pub mod dockerd;
 pub mod json_file;
 pub mod system_trust;
