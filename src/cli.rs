@@ -263,8 +263,9 @@ pub struct TrustCaArgs {
     pub fingerprint: Option<String>,
 
     /// Also trust the registry's token realm when it is on another host that dockerd would not
-    /// trust: its CA goes into this registry's ca.crt (dockerd's classic image store sends the
-    /// token request with the registry's certs.d folder)
+    /// trust, where the detected dockerd looks: the classic image store sends the token request
+    /// with this registry's certs.d folder (realm-ca.crt there), the containerd image store with
+    /// the system roots only (the OS trust store, as --system; then restart dockerd)
     #[arg(long, requires = "from_server")]
     pub with_realm: bool,
 

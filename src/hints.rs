@@ -269,15 +269,19 @@ pub fn realm_untrusted(
     issuer: &str,
     argv: &[String],
     fingerprint: &str,
+    containerd: bool,
 ) -> String {
-    format!(
-        "the token realm {url} presents a certificate issued by {issuer}, which dockerd does not trust for the token request, so docker pull will fail there. dockerd's classic image store checks it with this registry's certs.d folder: {}; the containerd image store uses only the system roots: regctl trust-ca {realm} --from-server --system, then restart dockerd",
-        command_with(
-            &[argv, &["--with-realm".to_string()]].concat(),
-            "--realm-fingerprint",
-            fingerprint
-        )
-    )
+    let with_realm = command_with(
+        &[argv, &["--with-realm".to_string()]].concat(),
+        "--realm-fingerprint",
+        fingerprint,
+    );
+    let place = if containerd {
+        format!("dockerd's containerd image store checks it with the system roots only, so --with-realm installs its CA into the OS trust store (then restart dockerd): {with_realm} (the same as regctl trust-ca {realm} --from-server --system)")
+    } else {
+        format!("dockerd's classic image store checks it with this registry's certs.d folder, where --with-realm puts its CA: {with_realm}")
+    };
+    format!("the token realm {url} presents a certificate issued by {issuer}, which dockerd does not trust for the token request, so docker pull will fail there; {place}")
 }
 
 /// After the OS trust store changed: dockerd (Go) reads the system roots once, at start.

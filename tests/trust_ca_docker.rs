@@ -126,11 +126,13 @@ fn private_trust_store(d: &Dockerd, env: &TestEnv) {
 
 /// A Bearer registry (CA A, on a test network namespace) whose token realm is another host
 /// (the token server on 127.0.0.1) with a certificate from another private CA (B). In every
-/// mode the pull fails on the realm with only A trusted. Classic store: `--with-realm` makes the
-/// real pull work. Containerd store: it does not (its token request uses only the system roots,
-/// as observed); `trust-ca REALM --from-server --system` plus a dockerd restart does.
+/// mode the pull fails on the realm with only A trusted. Classic store: `--with-realm` puts B's
+/// certificate into the registry's folder and the real pull works. Containerd store: that file
+/// does not help (its token request uses only the system roots, as observed); `--with-realm`
+/// there installs into the OS trust store (the namespace's own), and after a dockerd restart the
+/// real pull works.
 #[test]
-fn a_token_realm_on_another_host_is_fixed_by_with_realm_or_system_per_image_store() {
+fn a_token_realm_on_another_host_is_fixed_by_with_realm_in_each_image_store() {
     let host = NetnsHost::new();
     let reg_ca = TestCa::new("regctl bearer registry CA");
     let realm_ca = TestCa::new("regctl bearer realm CA");
@@ -175,6 +177,9 @@ fn a_token_realm_on_another_host_is_fixed_by_with_realm_or_system_per_image_stor
             "s3cret",
         );
         assert_eq!(login.code, 0, "{}: {}", mode.label(), login.stderr);
+        if mode.containerd_store() {
+            private_trust_store(&d, &env);
+        }
         let run = ok(
             &d,
             &env,
@@ -190,33 +195,41 @@ fn a_token_realm_on_another_host_is_fixed_by_with_realm_or_system_per_image_stor
         );
         let doc: Value = serde_json::from_str(&run.stdout).unwrap();
         assert_eq!(doc["realm"]["trusted"], false, "{doc}");
+        let store = if mode.containerd_store() {
+            "containerd"
+        } else {
+            "classic"
+        };
+        assert_eq!(doc["realm"]["image_store"], store, "{doc}");
         let realm_pin = doc["realm"]["presented"][0]["sha256"]
             .as_str()
             .unwrap()
             .to_string();
         assert_fails_on_realm(&d, &env, &image, &realm_host);
-
-        ok(
-            &d,
-            &env,
-            &[
-                "trust-ca",
-                &name,
-                "--from-server",
-                "--fingerprint",
-                &reg_pin,
-                "--with-realm",
-                "--realm-fingerprint",
-                &realm_pin,
-            ],
-        );
+        let with_realm = [
+            "trust-ca",
+            &name,
+            "--from-server",
+            "--fingerprint",
+            &reg_pin,
+            "--with-realm",
+            "--realm-fingerprint",
+            &realm_pin,
+            "-o",
+            "json",
+        ];
+        let folder = d.etc_docker.join("certs.d").join(&name);
         if !mode.containerd_store() {
+            ok(&d, &env, &with_realm);
+            assert!(folder.join("realm-ca.crt").is_file());
             assert_pulls(&d, &env, &image, "trust-ca --with-realm");
             continue;
         }
-        // Seen with 26.1 and 28.5: the containerd store's token request ignores certs.d.
-        assert_fails_on_realm(&d, &env, &image, &realm_host);
-        private_trust_store(&d, &env);
+        // What the classic store uses (the realm's certificate in the registry's certs.d
+        // folder, taken here with trust-ca into a scratch dir) does not help the containerd
+        // store: its token request ignores certs.d.
+        let scratch = env.path("scratch-certs");
+        let scratch_arg = scratch.display().to_string();
         ok(
             &d,
             &env,
@@ -226,9 +239,28 @@ fn a_token_realm_on_another_host_is_fixed_by_with_realm_or_system_per_image_stor
                 "--from-server",
                 "--fingerprint",
                 &realm_pin,
-                "--system",
+                "--certs-dir",
+                &scratch_arg,
             ],
         );
+        fs::copy(
+            scratch.join(&realm_host).join("ca.crt"),
+            folder.join("realm-ca.crt"),
+        )
+        .unwrap();
+        assert_fails_on_realm(&d, &env, &image, &realm_host);
+        fs::remove_file(folder.join("realm-ca.crt")).unwrap();
+        // --with-realm knows the store: the OS trust store (the same as trust-ca REALM
+        // --from-server --system), which dockerd reads at start.
+        let run = ok(&d, &env, &with_realm);
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert!(
+            doc["notes"].to_string().contains("restart"),
+            "{}: {doc}",
+            mode.label()
+        );
+        assert!(!folder.join("realm-ca.crt").exists());
+        assert_fails_on_realm(&d, &env, &image, &realm_host);
         d.stop();
         assert!(
             matches!(d.launch(), Started::Listening),
@@ -236,6 +268,11 @@ fn a_token_realm_on_another_host_is_fixed_by_with_realm_or_system_per_image_stor
             mode.label(),
             d.log()
         );
-        assert_pulls(&d, &env, &image, "trust-ca --system and a dockerd restart");
+        assert_pulls(
+            &d,
+            &env,
+            &image,
+            "trust-ca --with-realm (OS trust store) and a dockerd restart",
+        );
     }
 }

@@ -76,6 +76,7 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
     }
 
     let mut realm_files = Vec::new();
+    let (mut system_changes, mut system_dirs, mut restart_hint) = (Vec::new(), Vec::new(), false);
     let ca = if let Some(path) = &args.ca_file {
         let bundle = certs_dir::read_bundle(path)?;
         warnings.extend(certs_dir::check_ca_bundle(
@@ -106,7 +107,8 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
         data.insert("pinned_leaf".into(), json!(got.pinned_leaf));
         let certs = got.trust;
         let target = (name.hostname(), name.port().unwrap_or(443));
-        let realm = match realm_of(&folder, target, &certs, ctx, now) {
+        let containerd = containerd_store(ctx);
+        let realm = match realm_of(&folder, target, &certs, ctx, (now, containerd)) {
             Ok(r) => r,
             Err(e) if !args.with_realm => {
                 warnings.push(format!("could not check {folder}'s token realm: {e}"));
@@ -139,21 +141,43 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
                     (now, args.force),
                     &mut warnings,
                 )?;
-                notes.push(format!(
+                realm_json["certificates"] = json!(got.trust);
+                if containerd {
+                    // The containerd image store's token request reads only the system roots.
+                    let bundle = Bundle {
+                        encoding: Encoding::Der,
+                        certs: got.trust,
+                    };
+                    let (store, change, note) = system_install(&realm.folder, &bundle, ctx)?;
+                    notes.push(format!(
+                        "token realm {}: {}; installed into the OS trust store ({}), which the containerd image store uses for the token request",
+                        realm.url,
+                        got.note,
+                        store.anchors_dir.display()
+                    ));
+                    notes.extend(note);
+                    realm_json["system_bundle"] = json!(store.bundle);
+                    system_dirs.push(store.anchors_dir);
+                    system_changes.push(change);
+                    if system_changes.iter().any(|c| c.action.changed()) {
+                        restart_hint = true;
+                    }
+                } else {
+                    notes.push(format!(
                     "token realm {}: {}; written as {REALM_CA_FILE} in {folder}'s folder, which dockerd's classic image store uses for the token request",
                     realm.url, got.note
                 ));
-                realm_json["certificates"] = json!(got.trust);
-                realm_files.push(Managed {
-                    name: REALM_CA_FILE,
-                    bytes: Bundle {
-                        encoding: Encoding::Der,
-                        certs: got.trust,
-                    }
-                    .pem()
-                    .into_bytes(),
-                    mode: CERT_MODE,
-                });
+                    realm_files.push(Managed {
+                        name: REALM_CA_FILE,
+                        bytes: Bundle {
+                            encoding: Encoding::Der,
+                            certs: got.trust,
+                        }
+                        .pem()
+                        .into_bytes(),
+                        mode: CERT_MODE,
+                    });
+                }
             } else {
                 let top = realm.presented.last().map(|c| c.sha256.to_string());
                 warnings.push(hints::realm_untrusted(
@@ -166,8 +190,10 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
                         .unwrap_or("?"),
                     &ctx.argv,
                     top.as_deref().unwrap_or("SHA256"),
+                    containerd,
                 ));
             }
+            realm_json["image_store"] = json!(if containerd { "containerd" } else { "classic" });
             data.insert("realm".into(), realm_json);
         }
         Some(Bundle {
@@ -208,8 +234,10 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
         if let Some(w) = insecure_warning(&folder, ctx) {
             warnings.push(w);
         }
-        roots.iter().map(|r| r.join(&folder)).collect()
+        roots.iter().map(|r| r.join(&folder)).collect::<Vec<_>>()
     };
+    let dirs = [dirs, system_dirs].concat();
+    changes.extend(system_changes);
     let mut outcome = report(&folder, &dirs, changes, ctx, "wrote", "would write", data);
     let mut text = String::new();
     for c in ca.iter().flat_map(|b| &b.certs) {
@@ -221,6 +249,9 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
     }
     for w in warnings {
         outcome = outcome.warn(w);
+    }
+    if restart_hint && !args.system {
+        outcome = outcome.info(hints::system_roots_take_effect(ctx.paths.rootless));
     }
     if outcome.changed {
         outcome = outcome.info(if args.system {
@@ -472,15 +503,16 @@ struct Realm {
 }
 
 /// Asks the registry for its `WWW-Authenticate` challenge; for a Bearer realm on another
-/// host over https, probes the realm's certificate and checks it the way the classic image
-/// store's token request does (moby: the registry's own TLS config, i.e. system roots plus
-/// certs.d/REGISTRY). `will_trust` is what is about to be written for the registry.
+/// host over https, probes the realm's certificate and checks it the way dockerd's token
+/// request does: the classic image store with the registry's own TLS config (system roots plus
+/// certs.d/REGISTRY, moby), the containerd image store with the system roots only (seen with
+/// 26.1 and 28.5). `will_trust` is what is about to be written for the registry.
 fn realm_of(
     folder: &str,
     (host, port): (&str, u16),
     will_trust: &[CertInfo],
     ctx: &Context,
-    now: i64,
+    (now, containerd): (i64, bool),
 ) -> Result<Option<Realm>> {
     let (_, answer) = tls_probe::probe_and_get(host, port, Some("/v2/"), ProbeOptions::default())?;
     let Some(Ok(resp)) = answer else {
@@ -508,8 +540,13 @@ fn realm_of(
     let realm_port = url.port_or_known_default().unwrap_or(443);
     let probed = tls_probe::probe(&realm_host, realm_port, ProbeOptions::default())?;
     let presented = parse_chain(&realm_folder, &probed.chain)?;
-    let mut trust = HostTrust::load(&ctx.paths.certs_dir, folder).map_err(RegistryError::from)?;
-    trust.add_roots(&will_trust.iter().map(|c| c.der.clone()).collect::<Vec<_>>());
+    let trust = if containerd {
+        HostTrust::system()
+    } else {
+        let mut t = HostTrust::load(&ctx.paths.certs_dir, folder).map_err(RegistryError::from)?;
+        t.add_roots(&will_trust.iter().map(|c| c.der.clone()).collect::<Vec<_>>());
+        t
+    };
     let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(now.max(0) as u64));
     let bare = realm_host.trim_start_matches('[').trim_end_matches(']');
     let trusted = trust.verify(&probed.chain, bare, at).is_ok();
@@ -671,6 +708,15 @@ fn print_cert(label: &str, c: &CertInfo) {
         c.kind.describe(),
         if c.ca { "" } else { " (not a CA)" }
     );
+}
+
+/// Whether the dockerd regctl configures uses the containerd image store (its version and
+/// daemon.json's features; an unreadable daemon.json counts as empty).
+fn containerd_store(ctx: &Context) -> bool {
+    let config = JsonFile::read(ctx.daemon_config(), FileKind::DAEMON_JSON)
+        .map(|f| f.value)
+        .unwrap_or_default();
+    ctx.dockerd().target(&config).containerd_store()
 }
 
 /// dockerd reads certs.d only for registries it treats as secure (loopback never is).
