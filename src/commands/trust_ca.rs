@@ -41,6 +41,10 @@ fn roots(ctx: &Context, containers: bool) -> Vec<PathBuf> {
 
 pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
     let folder = certs_dir::folder_name(&args.registry)?;
+    // A malformed pin fails before any file, DNS lookup or connection.
+    if let Some(pin) = &args.fingerprint {
+        certs_dir::parse_pin(pin)?;
+    }
     let roots = roots(ctx, args.containers);
     if args.remove {
         if args.system {
@@ -228,13 +232,13 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
         data.insert("system_bundle".into(), json!(store.bundle));
         vec![store.anchors_dir]
     } else {
-        for root in &roots {
-            changes.extend(certs_dir::install(&root.join(&folder), &files, ctx.check)?);
-        }
+        // All roots or none (`--containers`): a failure in the second leaves the first untouched.
+        let dirs: Vec<PathBuf> = roots.iter().map(|r| r.join(&folder)).collect();
+        changes.extend(certs_dir::install(&dirs, &files, ctx.check)?);
         if let Some(w) = insecure_warning(&folder, ctx) {
             warnings.push(w);
         }
-        roots.iter().map(|r| r.join(&folder)).collect::<Vec<_>>()
+        dirs
     };
     let dirs = [dirs, system_dirs].concat();
     changes.extend(system_changes);
@@ -274,7 +278,7 @@ fn system_install(
     // FileChange names are static (certs.d's are constants); one name per run.
     let name: &'static str = Box::leak(SystemStore::file_name(folder).into_boxed_str());
     let mut changes = certs_dir::install(
-        &store.anchors_dir,
+        std::slice::from_ref(&store.anchors_dir),
         &[Managed {
             name,
             bytes: bundle.pem().into_bytes(),
