@@ -173,12 +173,15 @@ pub enum Command {
     #[command(
         override_usage = "regctl trust-ca [OPTIONS] <REGISTRY> <CA_FILE | --from-server [--fingerprint SHA256]>
        regctl trust-ca [OPTIONS] <REGISTRY> [CA_FILE] --client-cert FILE --client-key FILE
-       regctl trust-ca [OPTIONS] <REGISTRY> --remove",
+       regctl trust-ca [OPTIONS] <REGISTRY> <CA_FILE | --from-server> --system
+       regctl trust-ca [OPTIONS] <REGISTRY> --remove [--system]",
         after_help = "Examples:
   regctl trust-ca registry.example.com:5000 ca.pem
   regctl trust-ca registry.example.com --from-server --fingerprint 3F:A1:...:9C
+  regctl trust-ca registry.example.com --from-server --fingerprint 3F:A1:...:9C --with-realm --realm-fingerprint 77:0B:...:E1
   regctl trust-ca registry.example.com ca.pem --client-cert me.cert --client-key me.key --containers
-  regctl trust-ca registry.example.com:5000 --remove --check"
+  regctl trust-ca registry.example.com:5000 --remove --check
+  sudo regctl trust-ca auth.example.com ca.pem --system --diff"
     )]
     TrustCa(TrustCaArgs),
 
@@ -262,6 +265,17 @@ pub struct TrustCaArgs {
     #[arg(long, value_name = "SHA256", requires = "from_server")]
     pub fingerprint: Option<String>,
 
+    /// Also trust the registry's token realm when it is on another host that dockerd would not
+    /// trust, where the detected dockerd looks: the classic image store sends the token request
+    /// with this registry's certs.d folder (realm-ca.crt there), the containerd image store with
+    /// the system roots only (the OS trust store, as --system; then restart dockerd)
+    #[arg(long, requires = "from_server")]
+    pub with_realm: bool,
+
+    /// The SHA-256 fingerprint the realm's CA must have (same rules as --fingerprint)
+    #[arg(long, value_name = "SHA256", requires = "with_realm")]
+    pub realm_fingerprint: Option<String>,
+
     /// Client certificate for registries that require one (written as client.cert)
     #[arg(
         long,
@@ -286,6 +300,19 @@ pub struct TrustCaArgs {
     /// Accept an expired or not yet valid certificate
     #[arg(long, conflicts_with = "remove")]
     pub force: bool,
+
+    /// Install the CA into the OS trust store instead of certs.d (Debian/Ubuntu:
+    /// /usr/local/share/ca-certificates + update-ca-certificates; Fedora/RHEL:
+    /// /etc/pki/ca-trust/source/anchors + update-ca-trust). dockerd reads it only at start; it
+    /// reaches what certs.d does not (the containerd image store's token requests, curl). With
+    /// --remove, removes only the file regctl added.
+    #[arg(long, conflicts_with_all = ["client_cert", "containers"])]
+    pub system: bool,
+
+    /// Where the OS trust store's paths start for --system (a test root stands in for the
+    /// system's /usr/local/share/ca-certificates, /etc/ssl/certs, ...) [default: /]
+    #[arg(long, env = "REGCTL_SYSTEM_TRUST_ROOT", value_name = "DIR")]
+    pub system_trust_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

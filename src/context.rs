@@ -88,6 +88,7 @@ pub struct PathFlags {
     pub daemon_config: Option<PathBuf>,
     pub certs_dir: Option<PathBuf>,
     pub containers_certs_dir: Option<PathBuf>,
+    pub system_trust_root: Option<PathBuf>,
 }
 
 impl PathFlags {
@@ -104,6 +105,7 @@ impl PathFlags {
             daemon_config: path("REGCTL_DAEMON_CONFIG"),
             certs_dir: path("REGCTL_CERTS_DIR"),
             containers_certs_dir: path("REGCTL_CONTAINERS_CERTS_DIR"),
+            system_trust_root: path("REGCTL_SYSTEM_TRUST_ROOT"),
         }
     }
 }
@@ -117,6 +119,8 @@ pub struct Paths {
     pub certs_dir: PathBuf,
     /// podman/skopeo's certs.d (containers/image), for `trust-ca --containers`.
     pub containers_certs_dir: PathBuf,
+    /// Where the OS trust store's paths start (`/`; a test root for `trust-ca --system`).
+    pub system_trust_root: PathBuf,
     /// dockerd's pidfile, for `daemon reload`.
     pub pidfile: PathBuf,
     /// regctl's own state (daemon.json snapshots at reload).
@@ -159,6 +163,10 @@ impl Paths {
                 .containers_certs_dir
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("/etc/containers/certs.d")),
+            system_trust_root: flags
+                .system_trust_root
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/")),
             pidfile: pid_default,
             state_dir: env
                 .xdg_state_home

@@ -209,10 +209,42 @@ pub fn force_validity(argv: &[String]) -> String {
 }
 
 /// `--from-server` without a terminal: the same command, pinned.
-pub fn pin_fingerprint(argv: &[String], fingerprint: &str) -> String {
+pub fn pin_fingerprint(argv: &[String], pin_flag: &str, fingerprint: &str) -> String {
     format!(
-        "compare the fingerprint with the registry's administrator, then: {} --fingerprint {fingerprint}",
-        command_line(argv)
+        "compare the fingerprint with the registry's administrator, then: {}",
+        command_with(argv, pin_flag, fingerprint)
+    )
+}
+
+/// The command line with `flag value` in place of any `flag` already given.
+pub fn command_with(argv: &[String], flag: &str, value: &str) -> String {
+    let mut kept = Vec::new();
+    let mut skip = false;
+    for a in argv {
+        if skip {
+            skip = false;
+        } else if a == flag {
+            skip = true;
+        } else if !a.starts_with(&format!("{flag}=")) {
+            kept.push(a.clone());
+        }
+    }
+    kept.extend([flag.to_string(), value.to_string()]);
+    command_line(&kept)
+}
+
+/// A pinned leaf stops working when the server's certificate is renewed.
+pub fn pinned_leaf_renewal(subject: &str, expires: &str) -> String {
+    format!("when the registry renews {subject} (it expires on {expires}), run trust-ca again with the new certificate's fingerprint")
+}
+
+/// A server sent its own CA-issued certificate alone: get the CA, or pin exactly that
+/// certificate (which must be redone when it is renewed).
+pub fn leaf_only(argv: &[String], pin_flag: &str, issuer: &str, leaf_fingerprint: &str) -> String {
+    format!(
+        "{}; or, to trust exactly the certificate it presented (again at each renewal), compare its fingerprint with the administrator and: {}",
+        need_issuing_ca(issuer),
+        command_with(argv, pin_flag, leaf_fingerprint)
     )
 }
 
@@ -279,6 +311,13 @@ pub fn certs_problem_fix(id: &str, dir: &std::path::Path, file: Option<&str>) ->
                 format!("remove it (rm {}) and install the registry's CA: regctl trust-ca {host} CA_FILE", path(f))
             }
         }
+        "certs.pinned_leaf" => {
+            let host = dir
+                .file_name()
+                .map(|n| shell_quote(&n.to_string_lossy()))
+                .unwrap_or_default();
+            format!("after each renewal: regctl trust-ca {host} --from-server --fingerprint NEW_SHA256; or trust the CA that issued it: regctl trust-ca {host} CA_FILE")
+        }
         "certs.folder_port_mismatch" => {
             "name the folder exactly as image names spell the registry (with :PORT only when they do)".to_string()
         }
@@ -294,6 +333,38 @@ pub fn certs_take_effect(containers: bool) -> String {
         "docker reads"
     };
     format!("{who} certs.d at each connection: no restart needed; check with: regctl certs list")
+}
+
+/// The registry's token realm is on another host whose certificate dockerd would not trust.
+pub fn realm_untrusted(
+    url: &str,
+    realm: &str,
+    issuer: &str,
+    argv: &[String],
+    fingerprint: &str,
+    containerd: bool,
+) -> String {
+    let with_realm = command_with(
+        &[argv, &["--with-realm".to_string()]].concat(),
+        "--realm-fingerprint",
+        fingerprint,
+    );
+    let place = if containerd {
+        format!("dockerd's containerd image store checks it with the system roots only, so --with-realm installs its CA into the OS trust store (then restart dockerd): {with_realm} (the same as regctl trust-ca {realm} --from-server --system)")
+    } else {
+        format!("dockerd's classic image store checks it with this registry's certs.d folder, where --with-realm puts its CA: {with_realm}")
+    };
+    format!("the token realm {url} presents a certificate issued by {issuer}, which dockerd does not trust for the token request, so docker pull will fail there; {place}")
+}
+
+/// After the OS trust store changed: dockerd (Go) reads the system roots once, at start.
+pub fn system_roots_take_effect(rootless: bool) -> String {
+    let systemctl = if rootless {
+        "systemctl --user"
+    } else {
+        "sudo systemctl"
+    };
+    format!("dockerd reads the system's roots only when it starts, so restart it: {systemctl} restart docker; curl and newly started tools see the change at once")
 }
 
 /// dockerd neither verifies insecure registries nor reads certs.d for them.

@@ -258,6 +258,9 @@ impl Printer {
                 if let Some(h) = &hint {
                     doc.insert("hint".into(), json!(h));
                 }
+                for (k, v) in err.data() {
+                    doc.insert(k.into(), v);
+                }
                 print_stdout(&format!("{}\n", masked(Value::Object(doc))));
             }
             Format::Text => {

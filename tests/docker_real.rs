@@ -155,7 +155,7 @@ impl Site {
 
 /// `docker pull IMAGE` with this CLI; then the image is removed again so that the next pull
 /// goes to the registry.
-fn pull(d: &Dockerd, env: &TestEnv, cli: &Path, image: &str) -> Run {
+pub(crate) fn pull(d: &Dockerd, env: &TestEnv, cli: &Path, image: &str) -> Run {
     let run = d.docker(env, cli, &["pull", "-q", image]);
     if run.code == 0 {
         let rmi = d.docker(env, cli, &["rmi", image]);
@@ -165,7 +165,7 @@ fn pull(d: &Dockerd, env: &TestEnv, cli: &Path, image: &str) -> Run {
 }
 
 /// Pulls with every docker CLI and asserts success.
-fn assert_pulls(d: &Dockerd, env: &TestEnv, image: &str, after: &str) {
+pub(crate) fn assert_pulls(d: &Dockerd, env: &TestEnv, image: &str, after: &str) {
     for cli in docker_clis() {
         let run = pull(d, env, &cli, image);
         assert_eq!(
@@ -181,7 +181,7 @@ fn assert_pulls(d: &Dockerd, env: &TestEnv, image: &str, after: &str) {
 }
 
 /// Pulls with Debian's CLI and asserts a failure whose message contains `want`.
-fn assert_pull_fails(d: &Dockerd, env: &TestEnv, image: &str, want: &str) {
+pub(crate) fn assert_pull_fails(d: &Dockerd, env: &TestEnv, image: &str, want: &str) {
     let run = pull(d, env, Path::new("/usr/bin/docker"), image);
     assert_ne!(
         run.code,
@@ -197,7 +197,7 @@ fn assert_pull_fails(d: &Dockerd, env: &TestEnv, image: &str, want: &str) {
     );
 }
 
-fn ok(d: &Dockerd, env: &TestEnv, args: &[&str]) -> Run {
+pub(crate) fn ok(d: &Dockerd, env: &TestEnv, args: &[&str]) -> Run {
     ok_stdin(d, env, args, "")
 }
 

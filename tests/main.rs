@@ -29,3 +29,5 @@ mod registry_client;
 mod secret_hygiene;
 mod token_auth;
 mod trust_ca_cmd;
+mod trust_ca_docker;
+mod trust_ca_system;

@@ -62,6 +62,10 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             daemon_config: g.daemon_config.clone(),
             certs_dir: g.certs_dir.clone(),
             containers_certs_dir: g.containers_certs_dir.clone(),
+            system_trust_root: match &cli.command {
+                Command::TrustCa(a) => a.system_trust_root.clone(),
+                _ => None,
+            },
         },
         &env_for_paths,
     );

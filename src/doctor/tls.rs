@@ -248,7 +248,7 @@ pub fn chain(
         Ok(Trusted::LeafInPool) => vec![Check::ok(
             ids::TLS_TRUSTED,
             format!(
-                "the server's own certificate (self-signed, CA:TRUE) is in {}; docker accepts it (webpki-based clients would not)",
+                "the server's own certificate is itself in {}; docker accepts it (webpki-based clients would not)",
                 list_paths(&trust.ca_files)
             ),
         )],

@@ -8,3 +8,4 @@ pub mod docker_config;
 pub mod dockerd;
 pub mod json_file;
 pub mod secrets;
+pub mod system_trust;

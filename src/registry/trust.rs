@@ -81,15 +81,8 @@ pub struct HostTrust {
 }
 
 impl HostTrust {
-    /// System roots plus the folder `certs_dir/<host_port>` (which may not exist).
-    pub fn load(certs_dir: &Path, host_port: &str) -> Result<HostTrust, TrustError> {
-        let mut roots = RootCertStore::empty();
-        let mut pool = Vec::new();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            pool.push(cert.as_ref().to_vec());
-            let _ = roots.add(cert);
-        }
-        let dir = certs_dir.join(host_port);
+    /// The system roots alone (what the containerd image store's token requests use).
+    pub fn system() -> HostTrust {
         let mut trust = HostTrust {
             roots: Arc::new(RootCertStore::empty()),
             pool: Vec::new(),
@@ -97,6 +90,30 @@ impl HostTrust {
             client: None,
             client_files: None,
         };
+        let native: Vec<Vec<u8>> = rustls_native_certs::load_native_certs()
+            .certs
+            .iter()
+            .map(|c| c.as_ref().to_vec())
+            .collect();
+        trust.add_roots(&native);
+        trust
+    }
+
+    /// Also trusts these DER certificates (e.g. what is about to be written to certs.d).
+    pub fn add_roots(&mut self, ders: &[Vec<u8>]) {
+        let mut roots = (*self.roots).clone();
+        for der in ders {
+            self.pool.push(der.clone());
+            let _ = roots.add(CertificateDer::from(der.clone()));
+        }
+        self.roots = Arc::new(roots);
+    }
+
+    /// System roots plus the folder `certs_dir/<host_port>` (which may not exist).
+    pub fn load(certs_dir: &Path, host_port: &str) -> Result<HostTrust, TrustError> {
+        let mut folder_certs = Vec::new();
+        let dir = certs_dir.join(host_port);
+        let mut trust = HostTrust::system();
         let entries = match fs::read_dir(&dir) {
             Ok(e) => {
                 let mut v: Vec<PathBuf> = e.flatten().map(|e| e.path()).collect();
@@ -119,8 +136,7 @@ impl HostTrust {
                 })?;
                 // Like Go's AppendCertsFromPEM: what does not parse is skipped.
                 for cert in CertificateDer::pem_slice_iter(&bytes).flatten() {
-                    pool.push(cert.as_ref().to_vec());
-                    let _ = roots.add(cert);
+                    folder_certs.push(cert.as_ref().to_vec());
                 }
                 trust.ca_files.push(path.clone());
             } else if let Some(stem) = name.strip_suffix(".cert") {
@@ -142,8 +158,7 @@ impl HostTrust {
                 }
             }
         }
-        trust.roots = Arc::new(roots);
-        trust.pool = pool;
+        trust.add_roots(&folder_certs);
         Ok(trust)
     }
 

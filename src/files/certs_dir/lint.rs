@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::files::bounded;
 use crate::files::daemon_config::{split_host_port, validate_host_port};
 
-use super::x509::{self, CertInfo, Encoding, KeyInfo, Validity};
+use super::x509::{self, CertInfo, CertKind, Encoding, KeyInfo, Validity};
 use super::EXPIRY_WARNING_DAYS;
 
 /// Stable problem ids.
@@ -18,6 +18,7 @@ pub mod ids {
     pub const UNPARSABLE_CRT: &str = "certs.unparsable_crt";
     pub const DER_IN_CRT: &str = "certs.der_in_crt";
     pub const CRT_NOT_CA: &str = "certs.crt_not_ca";
+    pub const PINNED_LEAF: &str = "certs.pinned_leaf";
     pub const CA_WRONG_EXTENSION: &str = "certs.ca_wrong_extension";
     pub const CERT_WITHOUT_KEY: &str = "certs.cert_without_key";
     pub const KEY_WITHOUT_CERT: &str = "certs.key_without_cert";
@@ -299,7 +300,15 @@ pub fn lint_folder(dir: &Path, name: &str, now: i64) -> FolderReport {
                         ));
                         }
                         for c in &b.certs {
-                            if !c.kind.is_anchor() {
+                            if c.kind == CertKind::ServerLeaf {
+                                // Go trusts a certificate that is itself in the root pool.
+                                problems.push(problem(
+                                ids::PINNED_LEAF,
+                                Severity::Warning,
+                                Some(f),
+                                format!("{f} pins a server's own certificate ({}, issued by {}), not a CA: docker trusts exactly that certificate, which expires on {}; when the registry renews it, this file must be replaced", c.subject, c.issuer, c.not_after.date()),
+                            ));
+                            } else if !c.kind.is_anchor() {
                                 problems.push(problem(
                                 ids::CRT_NOT_CA,
                                 Severity::Warning,

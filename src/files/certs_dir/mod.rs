@@ -26,8 +26,11 @@ pub const CA_FILE: &str = "ca.crt";
 /// The client certificate regctl writes (moby pairs `X.cert` with `X.key`).
 pub const CLIENT_CERT: &str = "client.cert";
 pub const CLIENT_KEY: &str = "client.key";
+/// The CA of the registry's token realm on another host (`trust-ca --with-realm`): dockerd's
+/// classic image store sends the token request with the registry's folder.
+pub const REALM_CA_FILE: &str = "realm-ca.crt";
 /// Every file regctl manages in a registry folder (what `--remove` removes).
-pub const MANAGED: [&str; 3] = [CA_FILE, CLIENT_CERT, CLIENT_KEY];
+pub const MANAGED: [&str; 4] = [CA_FILE, REALM_CA_FILE, CLIENT_CERT, CLIENT_KEY];
 
 pub const DIR_MODE: u32 = 0o755;
 pub const CERT_MODE: u32 = 0o644;
@@ -86,11 +89,12 @@ pub enum CertsError {
         kind: &'static str,
     },
 
-    #[error("{host} sent only its own certificate ({subject}), issued by {issuer}, which it did not send; the issuing CA is needed")]
+    #[error("{host} sent only its own certificate ({}, SHA-256 {}), issued by {}{}, which it did not send; the issuing CA is needed ({missing})", .leaf.subject, .leaf.sha256, .leaf.issuer, .leaf.authority_key_id().map(|k| format!(" with authority key id {k}")).unwrap_or_default())]
     LeafOnly {
         host: String,
-        subject: String,
-        issuer: String,
+        leaf: Box<CertInfo>,
+        /// Why the issuing CA could not be found: no AIA URL, or what fetching it gave.
+        missing: String,
     },
 
     #[error("{host} presented no certificate")]
@@ -256,11 +260,20 @@ pub fn pick_anchor<'a>(chain: &'a [CertInfo], host: &str) -> Result<&'a CertInfo
     if leaf.kind.is_anchor() {
         return Ok(leaf);
     }
-    Err(CertsError::LeafOnly {
+    Err(leaf_only(
+        host,
+        leaf,
+        "it names no CA Issuers (AIA) URL to download it from".into(),
+    ))
+}
+
+/// The refusal for a server that sent only a CA-issued leaf, naming the missing CA.
+pub fn leaf_only(host: &str, leaf: &CertInfo, missing: String) -> CertsError {
+    CertsError::LeafOnly {
         host: host.to_string(),
-        subject: leaf.subject.clone(),
-        issuer: leaf.issuer.clone(),
-    })
+        leaf: Box::new(leaf.clone()),
+        missing,
+    }
 }
 
 /// A `--fingerprint` as typed (hex, with or without colons, `sha256:` or `SHA256 Fingerprint=`
