@@ -155,6 +155,11 @@ pub fn decrypt_key(path: &str) -> String {
 }
 
 /// A registry that answers plain HTTP has no certificate to trust.
+/// A registry that wants a client certificate (mTLS): the pair goes into its certs.d folder.
+pub fn client_certificate(host: &str) -> String {
+    format!("sudo regctl trust-ca {host} --client-cert CLIENT.cert --client-key CLIENT.key")
+}
+
 pub fn plain_http_registry(host: &str) -> String {
     format!(
         "a plain HTTP registry has no certificate; to use it anyway: regctl insecure add {host}"

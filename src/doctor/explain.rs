@@ -98,6 +98,19 @@ pub fn explain(text: &str) -> Vec<Explanation> {
             ],
         );
     }
+    if let Some(alert) = client_cert_alert(&lower) {
+        add(
+            "tls.client_certificate_refused",
+            alert,
+            &[
+                "the registry requires a client certificate (mTLS) and dockerd found no NAME.cert/NAME.key pair in /etc/docker/certs.d/HOST:PORT/",
+                "the pair there is not issued by a CA the registry accepts, or has expired",
+                "with TLS 1.3 this arrives after the handshake, on the first request",
+            ],
+            &["tls.client_certificate_refused"],
+            vec![crate::hints::client_certificate(&h)],
+        );
+    }
     if lower.contains("server gave http response to https client") {
         add(
             "http.plain_http",
@@ -303,6 +316,19 @@ fn hostname_mismatch(text: &str) -> Option<(String, String)> {
     ))
 }
 
+/// Go's `remote error: tls: ALERT` for the alerts a server sends about the client certificate.
+fn client_cert_alert(lower: &str) -> Option<&'static str> {
+    [
+        "remote error: tls: bad certificate",
+        "remote error: tls: certificate required",
+        "remote error: tls: unknown certificate authority",
+        "remote error: tls: unknown certificate",
+        "remote error: tls: handshake failure",
+    ]
+    .into_iter()
+    .find(|a| lower.contains(a))
+}
+
 /// `exec: "docker-credential-X": executable file not found` -> "X".
 fn missing_helper(text: &str) -> Option<String> {
     if !text.contains("executable file not found") {
@@ -354,6 +380,7 @@ mod tests {
             ("Get \"https://r.example.com/v2/\": proxyconnect tcp: dial tcp 127.0.0.1:3128: connect: connection refused", "proxy.unreachable"),
             ("Get \"https://r.example.invalid/v2/\": dial tcp: lookup r.example.invalid on 10.0.0.2:53: no such host", "dns.no_such_host"),
             ("dial tcp 127.0.0.1:5000: connect: connection refused", "tcp.refused"),
+            ("Error response from daemon: Get \"https://10.0.0.5:5000/v2/\": remote error: tls: bad certificate", "tls.client_certificate_refused"),
             ("error getting credentials - err: exit status 1, out: `pass not initialized: exit status 1: Error: password store is empty.`", "creds.pass_not_initialized"),
             ("error getting credentials - err: exit status 1, out: `Cannot autolaunch D-Bus without X11 $DISPLAY`", "creds.no_secret_service"),
         ];

@@ -35,6 +35,8 @@ pub const SKIPPED: &str = "skipped";
 pub const TLS_HANDSHAKE: &str = "tls.handshake";
 pub const TLS_HANDSHAKE_TIMEOUT: &str = "tls.handshake_timeout";
 pub const TLS_HANDSHAKE_FAILED: &str = "tls.handshake_failed";
+/// The server ended the session with a TLS alert about the client certificate (mTLS).
+pub const TLS_CLIENT_CERTIFICATE_REFUSED: &str = "tls.client_certificate_refused";
 pub const TLS_TRUSTED: &str = "tls.trusted";
 pub const TLS_UNKNOWN_AUTHORITY: &str = "tls.unknown_authority";
 pub const TLS_HOSTNAME_MISMATCH: &str = "tls.hostname_mismatch";

@@ -189,8 +189,9 @@ pub fn diagnose(name: &RegistryName, inputs: &Inputs) -> RegistryReport {
         )
     });
     let mut api = None;
+    let sent_pair = tls::client_auth_sent(trust.as_ref().ok());
     probe.phase("api", |p| {
-        let (response, checks) = http::api(p, &mut transport);
+        let (response, checks) = http::api(p, &mut transport, sent_pair);
         api = response;
         checks
     });
