@@ -630,3 +630,21 @@ fn mtls_without_a_client_certificate_names_the_client_pair_fix() {
     let (doc, code) = doctor(&env, &[&reg.host, "--timeout", "5"]);
     assert_eq!(code, 0, "{doc:#}");
 }
+
+/// Found against dockerd 26 with the containerd image store: a wrong password is reported in
+/// containerd's words, which `--explain` did not know.
+#[test]
+fn explain_knows_the_containerd_stores_wording_of_a_bad_password() {
+    let env = TestEnv::new();
+    let text = "Error response from daemon: unexpected status from HEAD request to https://10.0.0.5:5000/v2/hello/manifests/v1: 401 Unauthorized";
+    let (doc, code) = doctor(&env, &["--explain", text]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["registry"], "10.0.0.5:5000");
+    let e = &doc["explanations"][0];
+    assert_eq!(e["error"], "auth.unauthorized");
+    assert!(e["checks"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("auth.bad_credentials")));
+    assert_eq!(e["fixes"][0], "regctl login 10.0.0.5:5000");
+}

@@ -177,13 +177,19 @@ pub fn explain(text: &str) -> Vec<Explanation> {
             vec![format!("regctl login {h}"), "regctl creds list   (shows where each registry's credentials are)".to_string()],
         );
     }
-    if lower.contains("unauthorized")
-        && (lower.contains("authentication required")
-            || lower.contains("incorrect username or password"))
+    let containerd_401 = unexpected_status(&lower, "401");
+    if containerd_401
+        || lower.contains("unauthorized")
+            && (lower.contains("authentication required")
+                || lower.contains("incorrect username or password"))
     {
         add(
             "auth.unauthorized",
-            "unauthorized: authentication required",
+            if containerd_401 {
+                "unexpected status from ... request to ...: 401 Unauthorized"
+            } else {
+                "unauthorized: authentication required"
+            },
             &[
                 "no credentials were sent: not logged in, or stored under another key",
                 "the stored credentials are wrong or expired (tokens, ECR's 12-hour passwords)",
@@ -195,10 +201,15 @@ pub fn explain(text: &str) -> Vec<Explanation> {
             ],
         );
     }
-    if lower.contains("requested access to the resource is denied") {
+    let containerd_403 = unexpected_status(&lower, "403");
+    if containerd_403 || lower.contains("requested access to the resource is denied") {
         add(
             "auth.denied",
-            "denied: requested access to the resource is denied",
+            if containerd_403 {
+                "unexpected status from ... request to ...: 403 Forbidden"
+            } else {
+                "denied: requested access to the resource is denied"
+            },
             &[
                 "the account may log in but lacks pull or push rights on this repository",
                 "the repository name is wrong (e.g. pushing to docker.io/library/NAME, or a missing namespace)",
@@ -316,6 +327,15 @@ fn hostname_mismatch(text: &str) -> Option<(String, String)> {
     ))
 }
 
+/// containerd's wording (Docker's containerd image store): `unexpected status from HEAD request
+/// to https://HOST/v2/...: 401 Unauthorized`.
+fn unexpected_status(lower: &str, status: &str) -> bool {
+    lower.split("unexpected status from ").skip(1).any(|rest| {
+        rest.split_once(": ")
+            .is_some_and(|(_, after)| after.starts_with(status))
+    })
+}
+
 /// Go's `remote error: tls: ALERT` for the alerts a server sends about the client certificate.
 fn client_cert_alert(lower: &str) -> Option<&'static str> {
     [
@@ -375,6 +395,8 @@ mod tests {
             ("Error response from daemon: Get \"https://r.example.com/v2/x/manifests/1\": no basic auth credentials", "auth.no_basic_auth_credentials"),
             ("Error response from daemon: unauthorized: authentication required", "auth.unauthorized"),
             ("denied: requested access to the resource is denied", "auth.denied"),
+            ("Error response from daemon: unexpected status from HEAD request to https://10.0.0.5:5000/v2/hello/manifests/v1: 401 Unauthorized", "auth.unauthorized"),
+            ("failed to resolve reference \"10.0.0.5:5000/hello:v1\": unexpected status from HEAD request to https://10.0.0.5:5000/v2/hello/manifests/v1: 403 Forbidden", "auth.denied"),
             ("toomanyrequests: You have reached your pull rate limit.", "registry.rate_limited"),
             ("error getting credentials - err: exec: \"docker-credential-desktop\": executable file not found in $PATH, out: ``", "creds.helper_missing"),
             ("Get \"https://r.example.com/v2/\": proxyconnect tcp: dial tcp 127.0.0.1:3128: connect: connection refused", "proxy.unreachable"),
