@@ -339,7 +339,7 @@ impl Dockerd {
     /// Env for commands in the namespace from a TestEnv: its HOME, DOCKER_CONFIG and XDG dirs,
     /// but without the REGCTL_* overrides of daemon.json and certs.d (the namespace's defaults
     /// are the test's files), and with this mode's PATH (plus docker-credential-regctl).
-    fn env_of(&self, env: &TestEnv) -> Vec<(String, String)> {
+    pub fn env_of(&self, env: &TestEnv) -> Vec<(String, String)> {
         let mut vars: Vec<(String, String)> = env
             .env_vars()
             .into_iter()

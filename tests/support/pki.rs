@@ -59,6 +59,23 @@ pub fn days_from_now(days: i64) -> Ymd {
     (y, m as u8, d as u8)
 }
 
+fn ca_params(name: &str, not_before: Ymd, not_after: Ymd) -> CertificateParams {
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name.push(DnType::CommonName, name);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "regctl tests");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params.not_before = date_time_ymd(not_before.0, not_before.1, not_before.2);
+    params.not_after = date_time_ymd(not_after.0, not_after.1, not_after.2);
+    params
+}
+
 /// Validity of a leaf.
 #[derive(Debug, Clone, Copy)]
 pub enum Validity {
@@ -74,22 +91,14 @@ impl TestCa {
 
     /// A CA valid between two dates (year, month, day), e.g. expired or expiring soon.
     pub fn with_validity(name: &str, not_before: Ymd, not_after: Ymd) -> TestCa {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.distinguished_name.push(DnType::CommonName, name);
-        params
-            .distinguished_name
-            .push(DnType::OrganizationName, "regctl tests");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        params.not_before = date_time_ymd(not_before.0, not_before.1, not_before.2);
-        params.not_after = date_time_ymd(not_after.0, not_after.1, not_after.2);
+        let params = ca_params(name, not_before, not_after);
         let key = KeyPair::generate().unwrap();
         let key_pem = key.serialize_pem();
         let issuer = CertifiedIssuer::self_signed(params, key).unwrap();
+        TestCa::of(name, key_pem, issuer)
+    }
+
+    fn of(name: &str, key_pem: String, issuer: CertifiedIssuer<'static, KeyPair>) -> TestCa {
         TestCa {
             name: name.to_string(),
             pem: Pem {
@@ -99,6 +108,15 @@ impl TestCa {
             },
             issuer,
         }
+    }
+
+    /// An intermediate CA signed by this one (servers must send it with their leaf).
+    pub fn intermediate(&self, name: &str) -> TestCa {
+        let params = ca_params(name, (2024, 1, 1), (2099, 1, 1));
+        let key = KeyPair::generate().unwrap();
+        let key_pem = key.serialize_pem();
+        let issuer = CertifiedIssuer::signed_by(params, key, &self.issuer).unwrap();
+        TestCa::of(name, key_pem, issuer)
     }
 
     /// A TLS server certificate for these names (DNS names or IP addresses).
