@@ -2,6 +2,8 @@
 //! Never rename one: add a new id instead.
 
 // Phase 1: local configuration.
+/// Which dockerd, image store and docker CLI the rules are those of.
+pub const CONFIG_ENGINE: &str = "config.engine";
 pub const CONFIG_DAEMON_JSON_OK: &str = "config.daemon_json";
 pub const CONFIG_DAEMON_JSON_INVALID: &str = "config.daemon_json_invalid";
 pub const CONFIG_CLIENT_JSON_OK: &str = "config.client_json";
@@ -44,6 +46,9 @@ pub const TLS_EXPIRED: &str = "tls.expired";
 pub const TLS_NOT_YET_VALID: &str = "tls.not_yet_valid";
 pub const TLS_UNTRUSTED: &str = "tls.untrusted";
 pub const TLS_NOT_VERIFIED_INSECURE: &str = "tls.not_verified_insecure";
+/// A Bearer token realm on another host, judged with the TLS settings dockerd uses for it.
+pub const TLS_REALM_TRUSTED: &str = "tls.realm_trusted";
+pub const TLS_REALM_UNTRUSTED: &str = "tls.realm_untrusted";
 pub const HTTP_PLAIN_HTTP_NOT_INSECURE: &str = "http.plain_http_not_insecure";
 pub const HTTP_PLAIN_HTTP_INSECURE: &str = "http.plain_http_insecure";
 

@@ -89,6 +89,8 @@ pub struct Inputs {
     pub path_dirs: Vec<PathBuf>,
     /// Per network phase: DNS, TCP connect, TLS handshake, HTTP request.
     pub timeout: Duration,
+    /// The Docker whose rules apply (versions, image store), detected meanwhile.
+    pub engine: std::sync::Arc<crate::registry::engine::Detecting>,
 }
 
 /// The state one registry's diagnosis builds up as phases run.
@@ -196,7 +198,9 @@ pub fn diagnose(name: &RegistryName, inputs: &Inputs) -> RegistryReport {
         checks
     });
     drop(transport);
+    probe.phase("realm", |p| auth::realm(p, api.as_ref()));
     probe.phase("auth", |p| auth::check(p, api.as_ref()));
+    probe.checks.insert(0, config::engine_check(inputs));
     let ok = !probe.checks.iter().any(|c| c.status == Status::Fail);
     if ok {
         let total: u64 = started.elapsed().as_millis() as u64;

@@ -82,13 +82,21 @@ pub struct HostTrust {
 impl HostTrust {
     /// System roots plus the folder `certs_dir/<host_port>` (which may not exist).
     pub fn load(certs_dir: &Path, host_port: &str) -> Result<HostTrust, TrustError> {
+        HostTrust::load_dir(Some(&certs_dir.join(host_port)))
+    }
+
+    /// The system roots alone (what Go's default HTTP client trusts).
+    pub fn system() -> HostTrust {
+        HostTrust::load_dir(None).expect("without a folder nothing is read")
+    }
+
+    fn load_dir(dir: Option<&Path>) -> Result<HostTrust, TrustError> {
         let mut roots = RootCertStore::empty();
         let mut pool = Vec::new();
         for cert in rustls_native_certs::load_native_certs().certs {
             pool.push(cert.as_ref().to_vec());
             let _ = roots.add(cert);
         }
-        let dir = certs_dir.join(host_port);
         let mut trust = HostTrust {
             roots: Arc::new(RootCertStore::empty()),
             pool: Vec::new(),
@@ -96,13 +104,13 @@ impl HostTrust {
             client: None,
             client_files: None,
         };
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => {
+        let entries = match dir.map(fs::read_dir) {
+            Some(Ok(e)) => {
                 let mut v: Vec<PathBuf> = e.flatten().map(|e| e.path()).collect();
                 v.sort();
                 v
             }
-            Err(_) => Vec::new(),
+            _ => Vec::new(),
         };
         for path in &entries {
             let name = path
@@ -121,7 +129,7 @@ impl HostTrust {
                 }
                 trust.ca_files.push(path.clone());
             } else if let Some(stem) = name.strip_suffix(".cert") {
-                let key = dir.join(format!("{stem}.key"));
+                let key = path.with_file_name(format!("{stem}.key"));
                 if !key.exists() {
                     return Err(TrustError::MissingKey {
                         path: path.clone(),
@@ -130,7 +138,7 @@ impl HostTrust {
                 }
                 trust.load_client_pair(path, &key)?;
             } else if let Some(stem) = name.strip_suffix(".key") {
-                let cert = dir.join(format!("{stem}.cert"));
+                let cert = path.with_file_name(format!("{stem}.cert"));
                 if !cert.exists() {
                     return Err(TrustError::MissingCert {
                         path: path.clone(),
