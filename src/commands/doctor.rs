@@ -36,7 +36,9 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<Outcome> {
         proxy_env: ctx.env.proxy.clone(),
         path_dirs: ctx.paths.exec_path.clone(),
         timeout: Duration::from_secs_f64(args.timeout),
+        dockerd: ctx.dockerd(),
         engine: std::sync::Arc::new(Detecting::start(
+            ctx.dockerd(),
             ctx.paths.exec_path.clone(),
             daemon_json(ctx),
         )),
@@ -164,7 +166,7 @@ fn render(reports: &[RegistryReport]) -> String {
 
 /// The Docker whose rules apply: the binaries on PATH and daemon.json.
 fn engine(ctx: &Context) -> Engine {
-    Engine::detect(&ctx.paths.exec_path, &daemon_json(ctx))
+    Engine::detect(&ctx.dockerd(), &ctx.paths.exec_path, &daemon_json(ctx))
 }
 
 fn daemon_json(ctx: &Context) -> serde_json::Map<String, Value> {

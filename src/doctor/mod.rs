@@ -89,7 +89,10 @@ pub struct Inputs {
     pub path_dirs: Vec<PathBuf>,
     /// Per network phase: DNS, TCP connect, TLS handshake, HTTP request.
     pub timeout: Duration,
-    /// The Docker whose rules apply (versions, image store), detected meanwhile.
+    /// The dockerd whose rules apply (version; the image store comes from daemon.json).
+    pub dockerd: crate::files::dockerd::Engine,
+    /// The same dockerd with the docker CLI's version (detected meanwhile), for the registry
+    /// rules that differ between them.
     pub engine: std::sync::Arc<crate::registry::engine::Detecting>,
 }
 

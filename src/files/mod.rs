@@ -4,4 +4,5 @@
 pub mod certs_dir;
 pub mod daemon_config;
 pub mod docker_config;
+pub mod dockerd;
 pub mod json_file;

@@ -45,8 +45,6 @@ impl Version {
 
 /// The newest Docker the tests run; assumed when no binary says otherwise.
 pub const DEFAULT: Version = Version::new(28, 5);
-/// Engine 29 uses the containerd image store by default (on new installs).
-const CONTAINERD_STORE_DEFAULT_FROM: Version = Version::new(29, 0);
 /// docker/cli 27.0 parses config.json keys as URLs (`HTTPS://HOST/` counts); older CLIs only
 /// strip a lower-case `http://` or `https://`.
 const CLI_URL_KEYS_FROM: Version = Version::new(27, 0);
@@ -84,14 +82,22 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// From the binaries on `path` and daemon.json's content.
-    pub fn detect(path: &[PathBuf], daemon_json: &Map<String, Value>) -> Engine {
-        let ((dockerd, dockerd_source), (cli, cli_source)) = std::thread::scope(|s| {
-            let cli = s.spawn(|| version_of("docker", path));
-            let dockerd = version_of("dockerd", path);
-            (dockerd, cli.join().unwrap_or((DEFAULT, Source::Default)))
-        });
-        Engine::new(dockerd, dockerd_source, cli, cli_source, daemon_json)
+    /// From the dockerd regctl resolved (`Context::dockerd`), the docker CLI on `path` and
+    /// daemon.json's content.
+    pub fn detect(
+        dockerd: &crate::files::dockerd::Engine,
+        path: &[PathBuf],
+        daemon_json: &Map<String, Value>,
+    ) -> Engine {
+        use crate::files::dockerd::VersionSource as V;
+        let (cli, cli_source) = version_of("docker", path);
+        let source = match &dockerd.source {
+            V::Override => Source::Given,
+            V::Binary(p) => Source::Binary(p.clone()),
+            V::Default => Source::Default,
+        };
+        let version = Version::new(dockerd.version.major, dockerd.version.minor);
+        Engine::new(version, source, cli, cli_source, daemon_json)
     }
 
     pub fn new(
@@ -101,15 +107,19 @@ impl Engine {
         cli_source: Source,
         daemon_json: &Map<String, Value>,
     ) -> Engine {
-        let configured = daemon_json
-            .get("features")
-            .and_then(|f| f.get("containerd-snapshotter"))
-            .and_then(Value::as_bool);
+        let target = crate::files::dockerd::Engine {
+            version: crate::files::dockerd::EngineVersion {
+                major: dockerd.major,
+                minor: dockerd.minor,
+            },
+            source: crate::files::dockerd::VersionSource::Default,
+        }
+        .target(daemon_json);
         Engine {
             dockerd,
             dockerd_source,
-            containerd_store: configured.unwrap_or(dockerd >= CONTAINERD_STORE_DEFAULT_FROM),
-            store_configured: configured.is_some(),
+            containerd_store: target.containerd_store(),
+            store_configured: target.store_source == crate::files::dockerd::StoreSource::Features,
             cli,
             cli_source,
         }
@@ -169,11 +179,15 @@ pub struct Detecting {
 }
 
 impl Detecting {
-    pub fn start(path: Vec<PathBuf>, daemon_json: Map<String, Value>) -> Detecting {
+    pub fn start(
+        dockerd: crate::files::dockerd::Engine,
+        path: Vec<PathBuf>,
+        daemon_json: Map<String, Value>,
+    ) -> Detecting {
         Detecting {
             cell: std::sync::OnceLock::new(),
             pending: std::sync::Mutex::new(Some(std::thread::spawn(move || {
-                Engine::detect(&path, &daemon_json)
+                Engine::detect(&dockerd, &path, &daemon_json)
             }))),
         }
     }

@@ -4,7 +4,7 @@
 //! its own package.
 //!
 //! The daemon runs in a private mount namespace (`unshare -m --propagation private`) where
-//! /etc/docker and /etc/hosts are temp files bind-mounted over the real ones and /run is a fresh
+//! /etc/docker, /etc/hosts and /etc/resolv.conf (loopback only) are temp files bind-mounted over the real ones and /run is a fresh
 //! tmpfs: dockerd, the docker CLI and regctl (run in the same namespace with `nsenter -m`) then
 //! all use their DEFAULT paths (/etc/docker/daemon.json, /etc/docker/certs.d,
 //! /var/run/docker.pid, /var/run/docker.sock) without touching the machine's. Everything in the
@@ -23,6 +23,15 @@ use super::{is_root, require_tool, Run, TestEnv};
 
 /// Where scripts/setup unpacks the newer engines.
 pub const CACHE: &str = "/var/cache/regctl-test";
+
+/// Names dockerd and the CLI use for Docker Hub.
+const DOCKER_HUB_NAMES: [&str; 5] = [
+    "registry-1.docker.io",
+    "index.docker.io",
+    "auth.docker.io",
+    "docker.io",
+    "production.cloudflare.docker.com",
+];
 
 /// One dockerd version with one image store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +162,16 @@ impl Dockerd {
     /// A namespace with a running dockerd of this mode (daemon.json holds only the image-store
     /// feature of the mode, or nothing).
     pub fn start(mode: Mode) -> Dockerd {
+        Dockerd::start_with_hosts(mode, &[])
+    }
+
+    /// `start` with test names (name, ip) in /etc/hosts from the beginning (dockerd's resolver
+    /// caches /etc/hosts, so names added later may not be seen at once).
+    pub fn start_with_hosts(mode: Mode, names: &[(&str, &str)]) -> Dockerd {
         let mut d = Dockerd::namespace(mode);
+        for (name, ip) in names {
+            d.add_host(name, ip);
+        }
         if mode.containerd_store() {
             d.write_daemon_json("{\"features\": {\"containerd-snapshotter\": true}}\n");
         }
@@ -179,15 +197,25 @@ impl Dockerd {
         let hosts = dir.path().join("hosts");
         fs::create_dir_all(&etc_docker).unwrap();
         fs::create_dir_all(dir.path().join("data")).unwrap();
+        // Docker Hub's names point at loopback, where nothing answers: a pull that misses the
+        // mirror fails at once instead of sending a DNS query off the machine.
+        let mut names = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n");
+        for hub in DOCKER_HUB_NAMES {
+            names.push_str(&format!("127.0.0.1\t{hub}\n"));
+        }
+        fs::write(&hosts, names).unwrap();
+        // No name server but loopback's (where none answers): an unknown name fails here.
+        let resolv = dir.path().join("resolv.conf");
         fs::write(
-            &hosts,
-            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n",
+            &resolv,
+            "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
         )
         .unwrap();
         let script = format!(
-            "set -e; mount --bind '{}' /etc/docker; mount --bind '{}' /etc/hosts; mount -t tmpfs regctl-test /run; echo ready; exec sleep 100000",
+            "set -e; mount --bind '{}' /etc/docker; mount --bind '{}' /etc/hosts; mount --bind '{}' /etc/resolv.conf; mount -t tmpfs regctl-test /run; echo ready; exec sleep 100000",
             etc_docker.display(),
-            hosts.display()
+            hosts.display(),
+            resolv.display()
         );
         let mut holder = Command::new(unshare)
             .args(["-m", "--propagation", "private", "sh", "-c", &script])
@@ -242,7 +270,8 @@ impl Dockerd {
         fs::write(self.daemon_json(), text).unwrap();
     }
 
-    /// Adds `ip name` to the namespace's /etc/hosts (in place: it is a bind mount).
+    /// Adds `ip name` to the namespace's /etc/hosts (in place: it is a bind mount). dockerd may
+    /// not see it for 5 s (Go caches the file): prefer `start_with_hosts`.
     pub fn add_host(&self, name: &str, ip: &str) {
         let mut f = fs::OpenOptions::new()
             .append(true)
@@ -269,6 +298,12 @@ impl Dockerd {
 
     /// `launch` with extra dockerd arguments.
     pub fn launch_with(&mut self, extra: &[&str]) -> Started {
+        self.launch_until(extra, "API listen on")
+    }
+
+    /// Starts dockerd and waits until its log contains `marker` (then it counts as started and
+    /// keeps running) or it exits.
+    pub fn launch_until(&mut self, extra: &[&str], marker: &str) -> Started {
         assert!(self.daemon.is_none(), "dockerd already runs");
         self.log_offset = fs::metadata(self.log_path()).map(|m| m.size()).unwrap_or(0);
         let log = fs::OpenOptions::new()
@@ -286,7 +321,7 @@ impl Dockerd {
         let mut child = cmd.spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if self.log().contains("API listen on") {
+            if self.log().contains(marker) {
                 self.daemon = Some(child);
                 return Started::Listening;
             }
@@ -306,6 +341,26 @@ impl Dockerd {
         }
     }
 
+    /// Waits (up to 20 s) until dockerd has logged `Reloaded configuration` more than `before`
+    /// times (`reloads()` taken before the SIGHUP).
+    pub fn wait_reloaded(&self, before: usize) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.reloads() <= before {
+            assert!(
+                Instant::now() < deadline,
+                "{} did not reload within 20 s:\n{}",
+                self.mode.label(),
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// How often this dockerd has logged a reload.
+    pub fn reloads(&self) -> usize {
+        self.log().matches("Reloaded configuration").count()
+    }
+
     /// The running dockerd's pid.
     pub fn pid(&self) -> u32 {
         self.daemon.as_ref().expect("dockerd is not running").id()
@@ -318,7 +373,9 @@ impl Dockerd {
             .is_some_and(|c| c.try_wait().unwrap().is_none())
     }
 
-    /// Stops dockerd (SIGTERM, then SIGKILL after 20 s) and waits for it.
+    /// Stops dockerd (SIGTERM, then SIGKILL after 20 s) and waits for it; then kills whatever
+    /// it left in the namespace (a containerd of a daemon stopped while starting), so that the
+    /// next launch starts clean.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.daemon.take() {
             let _ = Command::new("kill")
@@ -334,11 +391,32 @@ impl Dockerd {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
+        self.kill_leftovers();
+    }
+
+    /// SIGKILL to every process of the namespace but its holder, and wait until they are gone.
+    fn kill_leftovers(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left: Vec<u32> = self
+                .namespace_pids()
+                .into_iter()
+                .filter(|p| *p != self.holder.id())
+                .collect();
+            if left.is_empty() || Instant::now() > deadline {
+                return;
+            }
+            for pid in left {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Env for commands in the namespace from a TestEnv: its HOME, DOCKER_CONFIG and XDG dirs,
-    /// but without the REGCTL_* overrides of daemon.json and certs.d (the namespace's defaults
-    /// are the test's files), and with this mode's PATH (plus docker-credential-regctl).
+    /// but without the REGCTL_* overrides of daemon.json, certs.d and the dockerd version (the
+    /// namespace's defaults are the test's files, and regctl asks this mode's dockerd), and
+    /// with this mode's PATH (plus docker-credential-regctl).
     pub fn env_of(&self, env: &TestEnv) -> Vec<(String, String)> {
         let mut vars: Vec<(String, String)> = env
             .env_vars()
@@ -346,7 +424,7 @@ impl Dockerd {
             .filter(|(k, _)| {
                 !matches!(
                     k.as_str(),
-                    "REGCTL_DAEMON_CONFIG" | "REGCTL_CERTS_DIR" | "PATH"
+                    "REGCTL_DAEMON_CONFIG" | "REGCTL_CERTS_DIR" | "REGCTL_DOCKERD_VERSION" | "PATH"
                 )
             })
             .collect();
@@ -379,7 +457,8 @@ impl Dockerd {
         self.run_in(env, cli, args, stdin)
     }
 
-    fn run_in(&self, env: &TestEnv, program: &Path, args: &[&str], stdin: &str) -> Run {
+    /// Runs any program inside the namespace with the TestEnv's environment.
+    pub fn run_in(&self, env: &TestEnv, program: &Path, args: &[&str], stdin: &str) -> Run {
         let mut cmd = self.command(program);
         cmd.envs(self.env_of(env)).args(args);
         super::run_with_stdin(&mut cmd, stdin)
@@ -404,11 +483,6 @@ impl Dockerd {
 impl Drop for Dockerd {
     fn drop(&mut self) {
         self.stop();
-        for pid in self.namespace_pids() {
-            if pid != self.holder.id() {
-                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            }
-        }
         let _ = self.holder.kill();
         let _ = self.holder.wait();
     }
