@@ -116,8 +116,6 @@ struct Scenario {
     certs: Vec<(String, String, String)>,
     /// config.json `auths` (key, password), stored in plain text.
     auths: Vec<(String, String)>,
-    /// /etc/hosts lines (name, ip) for every namespace.
-    hosts: Vec<(String, String)>,
 }
 
 fn auths_json(auths: &[(String, String)]) -> String {
@@ -193,7 +191,6 @@ fn setup(fault: Fault, net: &NetnsHost, first: &Dockerd, n: usize) -> Scenario {
         _token: None,
         certs,
         auths,
-        hosts: Vec::new(),
     };
     let good_login = |host: &str| vec![(host.to_string(), PASSWORD.to_string())];
     match fault {
@@ -272,7 +269,7 @@ fn setup(fault: Fault, net: &NetnsHost, first: &Dockerd, n: usize) -> Scenario {
         }
         Fault::RealmCaInRegistryFolder | Fault::RealmCaInRealmFolder | Fault::RealmCaNowhere => {
             let realm_ca = TestCa::new(&format!("Matrix realm CA {n}"));
-            let name = format!("realm{n}.regctl.test");
+            let name = realm_name(n);
             let token = TokenServer::start_named(&ca, &realm_ca, &[(USER, PASSWORD)], &name);
             let reg = Registry::start_in(
                 RegistryOptions {
@@ -282,11 +279,6 @@ fn setup(fault: Fault, net: &NetnsHost, first: &Dockerd, n: usize) -> Scenario {
                 },
                 net,
             );
-            let hosts = vec![(name.clone(), "127.0.0.1".to_string())];
-            // The first namespace seeds the image; the others get the names in the main loop.
-            for (name, ip) in &hosts {
-                first.add_host(name, ip);
-            }
             seed(first, &reg, true, None);
             let host = reg.host.clone();
             let realm_folder = format!("{name}:{}", token.port);
@@ -308,10 +300,15 @@ fn setup(fault: Fault, net: &NetnsHost, first: &Dockerd, n: usize) -> Scenario {
                 _token: Some(token),
                 certs,
                 auths: good_login(&host),
-                hosts,
             }
         }
     }
+}
+
+/// The token realm's host name of fault `n`: in every namespace's /etc/hosts from the start
+/// (Go re-reads /etc/hosts only every few seconds, so a name added later may not resolve yet).
+fn realm_name(n: usize) -> String {
+    format!("realm{n}.regctl.test")
 }
 
 /// A fix reduced to what it does, to compare doctor's with `--explain`'s.
@@ -511,6 +508,11 @@ fn doctor_agrees_with_docker_pull_on_every_fault_in_every_mode() {
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     let daemons_up = started.elapsed();
+    for d in &daemons {
+        for n in 0..MATRIX.len() {
+            d.add_host(&realm_name(n), "127.0.0.1");
+        }
+    }
     let clis: Vec<(PathBuf, Cli, tempfile::TempDir)> = docker_clis()
         .into_iter()
         .map(|bin| {
@@ -544,11 +546,6 @@ fn doctor_agrees_with_docker_pull_on_every_fault_in_every_mode() {
             for (folder, file, content) in &scenario.certs {
                 fs::create_dir_all(certs.join(folder)).unwrap();
                 fs::write(certs.join(folder).join(file), content).unwrap();
-            }
-            if !std::ptr::eq(d, &daemons[0]) {
-                for (name, ip) in &scenario.hosts {
-                    d.add_host(name, ip);
-                }
             }
         }
         let found: Vec<String> = std::thread::scope(|s| {
