@@ -62,11 +62,13 @@ pub fn check(probe: &Probe<'_>, api: Option<&Response>) -> Vec<Check> {
         _ => None,
     };
     let key = found_key.as_deref().unwrap_or(&name.cred_key);
-    let stored: Option<Credential> = match creds::stored(
+    // A hanging helper gets doctor's timeout, like every other phase.
+    let stored: Option<Credential> = match creds::stored_within(
         &mut config,
         &inputs.client_config,
         key,
         &inputs.path_dirs,
+        inputs.timeout,
     ) {
         Ok(c) => c,
         Err(e) => {
