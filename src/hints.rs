@@ -270,6 +270,35 @@ pub fn decrypt_key(path: &str) -> String {
 }
 
 /// A registry that answers plain HTTP has no certificate to trust.
+/// A registry that wants a client certificate (mTLS): the pair goes into its certs.d folder.
+pub fn client_certificate(host: &str) -> String {
+    format!("sudo regctl trust-ca {host} --client-cert CLIENT.cert --client-key CLIENT.key")
+}
+
+/// A token realm's CA for dockerd's classic image store: it reaches the realm with the
+/// registry's TLS settings, so the CA goes into the registry's folder, beside its own.
+pub fn realm_ca_in_registry_folder(
+    certs_dir: &std::path::Path,
+    registry: &str,
+    realm: &str,
+) -> String {
+    format!(
+        "put the CA of {realm} into {registry}'s folder (dockerd reads certs.d/{realm}/ only for {realm} itself): sudo cp REALM_CA.crt {}",
+        shell_quote(&certs_dir.join(registry).join("token-realm.crt").display().to_string())
+    )
+}
+
+/// A token realm's CA for dockerd's containerd image store: only the system roots count.
+pub fn realm_ca_in_system_roots(realm: &str) -> String {
+    let file = realm.replace([':', '[', ']'], "_");
+    format!("dockerd's containerd image store trusts only the system roots for a token realm: sudo cp REALM_CA.crt /usr/local/share/ca-certificates/{file}.crt && sudo update-ca-certificates && sudo systemctl restart docker")
+}
+
+/// A token realm whose certificate is wrong in itself (name, dates).
+pub fn fix_realm_certificate(realm: &str) -> String {
+    format!("fix the certificate of the token realm {realm} (its name and dates must be valid for the URL the registry announces)")
+}
+
 pub fn plain_http_registry(host: &str) -> String {
     format!(
         "a plain HTTP registry has no certificate; to use it anyway: regctl insecure add {host}"

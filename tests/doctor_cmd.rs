@@ -578,6 +578,77 @@ fn wrong_stored_password_and_no_stored_credentials() {
     );
 }
 
+/// Found against dockerd: with TLS 1.3 the client finishes its handshake before the server
+/// checks the client certificate, so a registry that wants one and gets none sends its
+/// `bad certificate` alert on the first read. doctor said `tls.handshake` ok then
+/// `registry.no_answer` with no fix; dockerd says `remote error: tls: bad certificate`.
+#[test]
+fn mtls_without_a_client_certificate_names_the_client_pair_fix() {
+    let env = TestEnv::new();
+    let host = NetnsHost::new();
+    let ca = TestCa::new("mTLS CA");
+    let reg = Registry::start_in(
+        RegistryOptions {
+            tls: Some(ca.server(&[&host.ip])),
+            client_ca: Some(ca.pem.cert.clone()),
+            ..Default::default()
+        },
+        &host,
+    );
+    let dir = env.certs_dir.join(&reg.host);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("ca.crt"), &ca.pem.cert).unwrap();
+    let (doc, code) = doctor(&env, &[&reg.host, "--timeout", "5"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let c = check(&doc, &reg.host, "tls.client_certificate_refused");
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(
+        c["message"].as_str().unwrap().contains("bad certificate"),
+        "{c}"
+    );
+    let fix = regctl::hints::client_certificate(&reg.host);
+    assert_eq!(c["fix"], fix, "{c}");
+    // The same cause from dockerd's own words.
+    let said = format!(
+        "Error response from daemon: Get \"https://{}/v2/\": remote error: tls: bad certificate",
+        reg.host
+    );
+    let (doc, code) = doctor(&env, &["--explain", &said]);
+    assert_eq!(code, 0);
+    let e = &doc["explanations"][0];
+    assert_eq!(e["error"], "tls.client_certificate_refused", "{doc:#}");
+    assert!(e["checks"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("tls.client_certificate_refused")));
+    assert_eq!(e["fixes"][0], fix);
+
+    // With a client pair the same registry passes.
+    let pair = ca.client("me");
+    fs::write(dir.join("client.cert"), pair.cert).unwrap();
+    fs::write(dir.join("client.key"), pair.key).unwrap();
+    let (doc, code) = doctor(&env, &[&reg.host, "--timeout", "5"]);
+    assert_eq!(code, 0, "{doc:#}");
+}
+
+/// Found against dockerd 26 with the containerd image store: a wrong password is reported in
+/// containerd's words, which `--explain` did not know.
+#[test]
+fn explain_knows_the_containerd_stores_wording_of_a_bad_password() {
+    let env = TestEnv::new();
+    let text = "Error response from daemon: unexpected status from HEAD request to https://10.0.0.5:5000/v2/hello/manifests/v1: 401 Unauthorized";
+    let (doc, code) = doctor(&env, &["--explain", text]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["registry"], "10.0.0.5:5000");
+    let e = &doc["explanations"][0];
+    assert_eq!(e["error"], "auth.unauthorized");
+    assert!(e["checks"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("auth.bad_credentials")));
+    assert_eq!(e["fixes"][0], "regctl login 10.0.0.5:5000");
+}
+
 #[test]
 fn a_hanging_credential_helper_gets_doctors_timeout() {
     let mut env = TestEnv::new();

@@ -13,6 +13,7 @@ mod creds_hardening;
 mod daemon_cmd;
 mod daemon_differential;
 mod daemon_files;
+mod docker_doctor;
 mod docker_real;
 mod docs_generated;
 mod doctor_cmd;

@@ -12,6 +12,9 @@ use crate::registry::names::RegistryName;
 /// The local checks; with a registry, also the credential helper docker would run for it.
 pub fn check(name: Option<&RegistryName>, inputs: &Inputs) -> Vec<Check> {
     let mut checks = vec![daemon_json(inputs)];
+    if name.is_none() {
+        checks.insert(0, engine_check(inputs));
+    }
     match JsonFile::read(&inputs.client_config, FileKind::CLIENT_CONFIG) {
         Ok(file) => {
             checks.push(Check::ok(
@@ -35,6 +38,14 @@ pub fn check(name: Option<&RegistryName>, inputs: &Inputs) -> Vec<Check> {
         checks.extend(certs_lint(name, inputs));
     }
     checks
+}
+
+/// Which Docker's rules the report follows (put first in a registry's report once known).
+pub fn engine_check(inputs: &Inputs) -> Check {
+    Check::ok(
+        ids::CONFIG_ENGINE,
+        format!("judged by the rules of {}", inputs.engine.get().describe()),
+    )
 }
 
 /// The certs.d review `regctl certs list` shows, for this registry's folder (and its :443 twin).

@@ -23,6 +23,7 @@ use reqwest::Method;
 use url::Url;
 
 use super::challenge::{self, Challenge};
+use super::engine::TokenTrust;
 use super::trust::{HostTrust, TrustError};
 use crate::error::chain;
 use crate::files::bounded;
@@ -130,6 +131,9 @@ pub struct ClientOptions {
     /// When every request of this client must be done (transport fallbacks and token requests
     /// included); none: each request has `timeout`.
     pub deadline: Option<Instant>,
+    /// Token requests to a realm on another host use the TLS settings dockerd would use there:
+    /// `(registry host, rule)`. None: the realm host's own certs.d folder.
+    pub token_trust: Option<(String, TokenTrust)>,
 }
 
 impl ClientOptions {
@@ -140,6 +144,7 @@ impl ClientOptions {
             connect_timeout: Duration::from_secs(30),
             timeout: Duration::from_secs(60),
             deadline: None,
+            token_trust: None,
         }
     }
 
@@ -160,6 +165,8 @@ pub struct Request {
     pub authorization: Option<String>,
     pub form: Option<String>,
     pub credentials: bool,
+    /// A request to a token realm (see `ClientOptions::token_trust`).
+    pub token: bool,
 }
 
 impl Request {
@@ -170,6 +177,7 @@ impl Request {
             authorization: None,
             form: None,
             credentials: false,
+            token: false,
         }
     }
 
@@ -188,6 +196,7 @@ impl Request {
             authorization: None,
             form: Some(form),
             credentials: true,
+            token: false,
         }
     }
 }
@@ -224,6 +233,15 @@ pub struct RegistryClient {
     chosen: RefCell<HashMap<String, Transport>>,
 }
 
+/// Where a client's TLS trust comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum TrustFrom {
+    /// The system roots and `certs.d/<host[:port]>`.
+    Folder(String),
+    /// The system roots alone.
+    System,
+}
+
 /// `host[:port]` of a URL, as a reference names it (the certs.d folder name).
 pub fn host_port(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default();
@@ -256,8 +274,8 @@ impl RegistryClient {
         self.opts.insecure.is_insecure(host, resolve)
     }
 
-    fn client(&self, host: &str, transport: Transport) -> Result<Client, RegistryError> {
-        let key = (host.to_string(), transport);
+    fn client(&self, trust: &TrustFrom, transport: Transport) -> Result<Client, RegistryError> {
+        let key = (format!("{trust:?}"), transport);
         if let Some(c) = self.clients.borrow().get(&key) {
             return Ok(c.clone());
         }
@@ -280,12 +298,18 @@ impl RegistryClient {
             .timeout(self.opts.timeout)
             .user_agent(concat!("regctl/", env!("CARGO_PKG_VERSION")));
         if transport != Transport::Http {
-            let host_trust = HostTrust::load(&self.opts.certs_dir, host)?;
+            let host_trust = match trust {
+                TrustFrom::Folder(host) => HostTrust::load(&self.opts.certs_dir, host)?,
+                TrustFrom::System => HostTrust::system(),
+            };
             let tls = host_trust.client_config(transport == Transport::Https);
             builder = builder.tls_backend_preconfigured((*tls).clone());
         }
         let client = builder.build().map_err(|e| RegistryError::Connect {
-            url: host.to_string(),
+            url: match trust {
+                TrustFrom::Folder(host) => host.clone(),
+                TrustFrom::System => "(system roots)".to_string(),
+            },
             detail: chain(&e),
         })?;
         self.clients.borrow_mut().insert(key, client.clone());
@@ -312,9 +336,9 @@ impl RegistryClient {
         req: &Request,
         url: &Url,
         transport: Transport,
+        trust: &TrustFrom,
     ) -> Result<Response, RegistryError> {
-        let host = host_port(url);
-        let client = self.client(&host, transport)?;
+        let client = self.client(trust, transport)?;
         let limit = self.time_left(url)?;
         let failed = |e: &dyn std::error::Error, timed_out: bool| RegistryError::Connect {
             url: url.to_string(),
@@ -373,6 +397,24 @@ impl RegistryClient {
     /// Sends a request with dockerd's transport rules (see the module docs).
     pub fn send(&self, req: &Request) -> Result<Response, RegistryError> {
         let host = host_port(&req.url);
+        if let Some((registry, rule)) = self
+            .opts
+            .token_trust
+            .as_ref()
+            .filter(|(r, _)| req.token && *r != host && req.url.scheme() == "https")
+        {
+            // dockerd's token request: one attempt, no fallback, with the rule's TLS settings.
+            let (trust, transport) = match rule {
+                TokenTrust::Registry if self.is_insecure(registry) => (
+                    TrustFrom::Folder(registry.clone()),
+                    Transport::HttpsUnverified,
+                ),
+                TokenTrust::Registry => (TrustFrom::Folder(registry.clone()), Transport::Https),
+                TokenTrust::SystemRoots => (TrustFrom::System, Transport::Https),
+            };
+            return self.send_once(req, &req.url, transport, &trust);
+        }
+        let trust = TrustFrom::Folder(host.clone());
         let insecure = self.is_insecure(&host);
         if req.url.scheme() == "http" {
             if req.credentials && !insecure {
@@ -381,7 +423,7 @@ impl RegistryClient {
                     host,
                 });
             }
-            return self.send_once(req, &req.url, Transport::Http);
+            return self.send_once(req, &req.url, Transport::Http, &trust);
         }
         if req.url.scheme() != "https" {
             return Err(RegistryError::BadUrl(req.url.to_string()));
@@ -402,7 +444,7 @@ impl RegistryClient {
             if t == Transport::Http {
                 url.set_scheme("http").expect("http is a valid scheme");
             }
-            match self.send_once(req, &url, t) {
+            match self.send_once(req, &url, t, &trust) {
                 // A TLS server answering our plain HTTP fallback (Go: "Client sent an HTTP
                 // request to an HTTPS server"): the TLS failure is the real story.
                 Ok(r) if t == Transport::Http && first_err.is_some() && speaks_https(&r) => {}

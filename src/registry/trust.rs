@@ -120,7 +120,7 @@ impl HostTrust {
                 v.sort();
                 v
             }
-            Err(_) => Vec::new(),
+            _ => Vec::new(),
         };
         for path in &entries {
             let name = path
@@ -140,7 +140,7 @@ impl HostTrust {
                 }
                 trust.ca_files.push(path.clone());
             } else if let Some(stem) = name.strip_suffix(".cert") {
-                let key = dir.join(format!("{stem}.key"));
+                let key = path.with_file_name(format!("{stem}.key"));
                 if !key.exists() {
                     return Err(TrustError::MissingKey {
                         path: path.clone(),
@@ -149,7 +149,7 @@ impl HostTrust {
                 }
                 trust.load_client_pair(path, &key)?;
             } else if let Some(stem) = name.strip_suffix(".key") {
-                let cert = dir.join(format!("{stem}.cert"));
+                let cert = path.with_file_name(format!("{stem}.cert"));
                 if !cert.exists() {
                     return Err(TrustError::MissingCert {
                         path: path.clone(),

@@ -417,7 +417,7 @@ impl Dockerd {
     /// but without the REGCTL_* overrides of daemon.json, certs.d and the dockerd version (the
     /// namespace's defaults are the test's files, and regctl asks this mode's dockerd), and
     /// with this mode's PATH (plus docker-credential-regctl).
-    fn env_of(&self, env: &TestEnv) -> Vec<(String, String)> {
+    pub fn env_of(&self, env: &TestEnv) -> Vec<(String, String)> {
         let mut vars: Vec<(String, String)> = env
             .env_vars()
             .into_iter()
