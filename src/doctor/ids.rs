@@ -9,6 +9,7 @@ pub const CONFIG_CLIENT_JSON_INVALID: &str = "config.client_json_invalid";
 pub const CREDS_HELPER_OK: &str = "creds.helper";
 pub const CREDS_HELPER_MISSING: &str = "creds.helper_missing";
 pub const CERTS_LINT: &str = "certs.lint";
+pub const CONFIG_REGISTRIES_CONF: &str = "config.registries_conf";
 
 // Phase 2: the name.
 pub const NAME_NORMALIZED: &str = "name.normalized";

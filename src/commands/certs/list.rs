@@ -92,6 +92,7 @@ fn file_lines(file: &FileReport) -> String {
         Role::Ca => "CA",
         Role::ClientCert => "client certificate",
         Role::ClientKey => "client key",
+        Role::HostsToml => "containerd host configuration",
         Role::Ignored => "ignored by docker",
     };
     let mut out = format!("  {}  ({role})\n", file.name);
