@@ -10,6 +10,7 @@ mod credential_helper;
 mod creds_cmd;
 mod daemon_cmd;
 mod daemon_files;
+mod docker_real;
 mod docs_generated;
 mod doctor_cmd;
 mod ecr;

@@ -701,20 +701,7 @@ fn run_on_terminal(env: &TestEnv, args: &[&str], answer: &str) -> Run {
     for (k, v) in env.env_vars() {
         cmd.env(k, v);
     }
-    let mut child = cmd
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(answer.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = crate::support::run_with_stdin(&mut cmd, answer).stdout;
     let code = text
         .rsplit_once("EXIT=")
         .and_then(|(_, c)| c.trim().parse().ok())

@@ -2,9 +2,8 @@
 //! CA installed in the sandbox's certs.d, `regctl login` with a password on stdin, and
 //! `skopeo inspect` reading only what regctl wrote.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -101,20 +100,8 @@ pub fn helper_dir() -> PathBuf {
 pub fn run_helper(vars: &[(String, String)], action: &str, stdin: &str) -> Run {
     let mut cmd = Command::new(helper_dir().join("docker-credential-regctl"));
     cmd.env_clear().envs(vars.iter().map(|(k, v)| (k, v)));
-    let mut child = cmd
-        .arg(action)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    Run::from(child.wait_with_output().unwrap())
+    cmd.arg(action);
+    super::run_with_stdin(&mut cmd, stdin)
 }
 
 /// PATH with the built docker-credential-regctl first.

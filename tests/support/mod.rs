@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod creds;
+pub mod dockerd;
 pub mod hostile;
 pub mod keyring;
 pub mod netns;
@@ -280,6 +281,25 @@ pub fn output_ok(cmd: &mut std::process::Command) -> std::process::Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// Runs a command with `stdin` written to it, capturing what it prints.
+pub fn run_with_stdin(cmd: &mut std::process::Command, stdin: &str) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    Run::from(child.wait_with_output().unwrap())
 }
 
 pub fn which(tool: &str) -> Option<PathBuf> {
