@@ -17,6 +17,7 @@ mod ecr;
 mod ecr_cli;
 mod examples;
 mod hostile;
+mod hosts_files;
 mod insecure_cmd;
 mod keychain;
 mod login_cmd;

@@ -58,6 +58,8 @@ pub struct TomlFile {
     path: PathBuf,
     target: PathBuf,
     original: Option<(String, u32, u32, u32)>,
+    /// The document as parsed, rendered: an edit that renders the same is no change.
+    baseline: String,
     pub doc: DocumentMut,
     _lock: Option<DirLock>,
 }
@@ -89,6 +91,7 @@ impl TomlFile {
             path: path.to_path_buf(),
             target,
             original,
+            baseline: doc.to_string(),
             doc,
             _lock: lock,
         })
@@ -104,14 +107,20 @@ impl TomlFile {
 
     /// Writes the document when its text differs from what was read; in check mode only reports.
     pub fn save(self, check: bool) -> Result<Saved, FileError> {
-        let after = self.doc.to_string();
+        let rendered = self.doc.to_string();
         let (before, mode, owner) = match &self.original {
             Some((text, mode, uid, gid)) => (text.clone(), mode & 0o7777, Some((*uid, *gid))),
             None => (String::new(), NEW_MODE, None),
         };
         let changed = match &self.original {
-            Some((text, ..)) => *text != after,
-            None => !after.trim().is_empty(),
+            Some(_) => rendered != self.baseline,
+            None => !rendered.trim().is_empty(),
+        };
+        // toml_edit writes line feeds; a file with CRLF line ends keeps them.
+        let after = if before.contains("\r\n") {
+            rendered.replace("\r\n", "\n").replace('\n', "\r\n")
+        } else {
+            rendered
         };
         if changed && !check {
             write_atomic(&self.target, after.as_bytes(), mode, owner).map_err(|source| {
