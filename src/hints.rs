@@ -204,9 +204,8 @@ pub fn certs_problem_fix(id: &str, dir: &std::path::Path, file: Option<&str>) ->
             path("hosts.toml")
         ),
         "certs.hosts_unknown_key" => format!(
-            "remove or rename the key in {}; containerd reads only server, host, {}",
-            path("hosts.toml"),
-            crate::files::hosts_toml::HOST_KEYS.join(", ")
+            "remove or rename the key in {} (the message lists the keys containerd reads)",
+            path("hosts.toml")
         ),
         "certs.hosts_missing_file" => format!(
             "put the file in place, or remove it from {}",

@@ -58,35 +58,19 @@ fn a_hand_written_hosts_toml_keeps_every_byte_and_a_second_run_changes_nothing()
         );
 
         // --check reports and writes nothing; remove restores the original bytes.
-        let doc = ok(
-            &env,
-            &[
-                "mirror",
-                "remove",
-                "https://m.example.com:6000",
-                "--for",
-                "reg.example.com:5000",
-                flag,
-                "--check",
-            ],
-        );
+        let remove = [
+            "mirror",
+            "remove",
+            "https://m.example.com:6000",
+            "--for",
+            "reg.example.com:5000",
+            flag,
+        ];
+        let doc = ok(&env, &[remove.as_slice(), &["--check"]].concat());
         assert_eq!(doc["changed"], true);
         assert_eq!(FileState::of(&path), before);
-        ok(
-            &env,
-            &[
-                "mirror",
-                "remove",
-                "https://m.example.com:6000",
-                "--for",
-                "reg.example.com:5000",
-                flag,
-            ],
-        );
-        assert_eq!(
-            fs::read_to_string(&path).unwrap(),
-            format!("{HAND_WRITTEN}\n")
-        );
+        ok(&env, &remove);
+        assert_eq!(fs::read_to_string(&path).unwrap(), HAND_WRITTEN);
     }
 }
 
