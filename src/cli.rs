@@ -319,14 +319,18 @@ pub enum CertsCommand {
     #[command(after_help = "Examples:
   regctl certs list
   regctl certs list registry.example.com:5000 -o json
-  regctl certs list --containers")]
+  regctl certs list --containers
+  regctl certs list --containerd ghcr.io")]
     List {
         /// Only this registry (HOST[:PORT])
         #[arg(add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
         registry: Option<String>,
         /// List podman/skopeo's certs.d (--containers-certs-dir) instead of docker's
-        #[arg(long)]
+        #[arg(long, conflicts_with = "containerd")]
         containers: bool,
+        /// List containerd's hosts directory (--containerd-certs-dir) instead of docker's
+        #[arg(long)]
+        containerd: bool,
     },
 }
 

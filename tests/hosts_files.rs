@@ -648,3 +648,53 @@ fn dockerd_28_containerd_store_pulls_through_a_mirror_added_with_for_while_the_r
         d.log()
     );
 }
+
+#[test]
+fn regctl_says_when_a_hosts_toml_makes_dockerd_ignore_daemon_json() {
+    let env = TestEnv::new();
+    env.write_daemon("{\"registry-mirrors\": [\"https://hub-mirror.example.com\"]}\n");
+    let run = env.run(&[
+        "mirror",
+        "add",
+        "https://m.example.com",
+        "--for",
+        "docker.io",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("ignores daemon.json's registry-mirrors (https://hub-mirror.example.com)"),
+        "{}",
+        run.stderr
+    );
+    let run = env.run(&[
+        "mirror",
+        "add",
+        "https://m.example.com",
+        "--for",
+        "r.example.com:5000",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = env.run(&["insecure", "add", "r.example.com:5000"]);
+    assert!(
+        run.stderr
+            .contains("ignores daemon.json's insecure-registries' r.example.com:5000"),
+        "{}",
+        run.stderr
+    );
+    // certs list reads containerd's hosts directory too.
+    ok(
+        &env,
+        &[
+            "mirror",
+            "add",
+            "https://m.example.com",
+            "--for",
+            "docker.io",
+            "--containerd",
+        ],
+    );
+    let doc = ok(&env, &["certs", "list", "--containerd", "docker.io"]);
+    assert_eq!(doc["registries"][0]["name"], "docker.io", "{doc}");
+    assert_eq!(doc["problem_count"], 0, "{doc}");
+}

@@ -393,6 +393,13 @@ pub fn insecure_edit(
     let mut outcome = Outcome::new("");
     if chosen.docker {
         outcome = list_edit(&INSECURE, entries, add, ctx)?;
+        if add {
+            for folder in entries.iter().filter_map(|e| hosts_folder(e).ok()) {
+                if let Some(w) = docker_precedence_warning(&folder, ctx) {
+                    outcome = outcome.warn(w);
+                }
+            }
+        }
     }
     let roots: Vec<PathBuf> = hosts_roots(
         Chosen {

@@ -146,7 +146,8 @@ fn run(command: Command, ctx: &Context) -> Result<Outcome> {
             CertsCommand::List {
                 registry,
                 containers,
-            } => certs::list::run(registry.as_deref(), containers, ctx),
+                containerd,
+            } => certs::list::run(registry.as_deref(), containers, containerd, ctx),
         },
         Command::Login(args) => login::run(args, ctx),
         Command::Logout { registry, all } => logout::run(registry.as_deref(), all, ctx),
