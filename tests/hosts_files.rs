@@ -72,6 +72,26 @@ fn a_hand_written_hosts_toml_keeps_every_byte_and_a_second_run_changes_nothing()
         ok(&env, &remove);
         assert_eq!(fs::read_to_string(&path).unwrap(), HAND_WRITTEN);
     }
+    // Removing from files that do not exist creates nothing.
+    let before = crate::support::tree_state(env.path("etc").as_path());
+    let doc = ok(
+        &env,
+        &[
+            "mirror",
+            "remove",
+            "https://m.example.com",
+            "--for",
+            "other.example.com",
+            "--docker",
+            "--containerd",
+            "--containers",
+        ],
+    );
+    assert_eq!(doc["changed"], false, "{doc}");
+    assert_eq!(
+        crate::support::tree_state(env.path("etc").as_path()),
+        before
+    );
 }
 
 #[test]

@@ -81,11 +81,13 @@ fn hosts_roots(chosen: Chosen, ctx: &Context) -> Vec<PathBuf> {
 }
 
 /// Runs `edit_hosts` on the registry's hosts.toml in every chosen root and `edit_drop` on the
-/// drop-in, then saves them all. Returns the saves in that order.
+/// drop-in, then saves them all. Returns the saves in that order. Without `create`, a file that
+/// does not exist is left out (a removal creates no folder).
 fn edit_all(
     folder: &str,
     roots: &[PathBuf],
     containers: bool,
+    create: bool,
     ctx: &Context,
     mut edit_hosts: impl FnMut(&mut DocumentMut, &Path, &Path) -> Result<()>,
     mut edit_drop: impl FnMut(&mut DocumentMut, &Path) -> Result<()>,
@@ -93,16 +95,26 @@ fn edit_all(
     let mut opened = Vec::new();
     for root in roots {
         let path = root.join(folder).join(HOSTS_TOML);
+        if !create && !path.exists() {
+            continue;
+        }
         let mut f = TomlFile::edit(&path, ctx.check)?;
         edit_hosts(&mut f.doc, root, &path)?;
         opened.push(f);
     }
     if containers {
         let path = ctx.paths.registries_drop_in();
+        if !create && !path.exists() {
+            return finish(opened, ctx);
+        }
         let mut f = TomlFile::edit(&path, ctx.check)?;
         edit_drop(&mut f.doc, &path)?;
         opened.push(f);
     }
+    finish(opened, ctx)
+}
+
+fn finish(opened: Vec<TomlFile>, ctx: &Context) -> Result<Vec<Saved>> {
     Ok(opened
         .into_iter()
         .map(|f| f.save(ctx.check))
@@ -127,7 +139,9 @@ fn report(
     ctx: &Context,
 ) -> Outcome {
     let changed: Vec<&Saved> = saves.iter().filter(|s| s.changed).collect();
-    let msg = if changed.is_empty() {
+    let msg = if saves.is_empty() {
+        format!("{what}: no file to change")
+    } else if changed.is_empty() {
         format!("{what} {unchanged} {}", paths_text(saves))
     } else {
         let paths: Vec<String> = changed
@@ -301,6 +315,7 @@ fn mirror_edit(
         &folder,
         &roots,
         chosen.containers,
+        add.is_some(),
         ctx,
         |doc, root, path| {
             let p = path.display().to_string();
@@ -414,6 +429,7 @@ pub fn insecure_edit(
             host,
             &roots,
             chosen.containers,
+            add,
             ctx,
             |doc, _, path| {
                 if add {
