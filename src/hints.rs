@@ -215,14 +215,24 @@ pub fn certs_problem_fix(id: &str, dir: &std::path::Path, file: Option<&str>) ->
             "set server in {} to the registry this folder is named after, or rename the folder",
             path("hosts.toml")
         ),
-        "certs.hosts_hides_ca" | "certs.hosts_no_host_table" => {
+        "certs.hosts_no_host_table" => {
+            let host = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!(
+                "for containerd 1.7, add a host table to {}: [host.\"https://{host}\"] with capabilities = [\"pull\", \"resolve\", \"push\"]",
+                path("hosts.toml")
+            )
+        }
+        "certs.hosts_hides_ca" => {
             let host = dir
                 .file_name()
                 .map(|n| shell_quote(&n.to_string_lossy()))
                 .unwrap_or_default();
             format!(
                 "regctl trust-ca {host} {} --certs-dir {} (names the CA in hosts.toml)",
-                if f.ends_with(".crt") { path(f) } else { "CA_FILE".into() },
+                path(f),
                 dir.parent()
                     .map(|d| shell_quote(&d.display().to_string()))
                     .unwrap_or_default()
