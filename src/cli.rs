@@ -110,6 +110,17 @@ pub struct GlobalArgs {
     )]
     pub registries_conf_d: Option<PathBuf>,
 
+    /// The dockerd version whose rules apply (20.10, 26.1, ...) [default: what `dockerd
+    /// --version` says, else 29.0]
+    #[arg(
+        long,
+        global = true,
+        env = "REGCTL_DOCKERD_VERSION",
+        value_name = "VERSION",
+        help_heading = "Paths"
+    )]
+    pub dockerd_version: Option<crate::files::dockerd::EngineVersion>,
+
     /// Report what would change; write nothing
     #[arg(long, global = true, help_heading = "Output")]
     pub check: bool,
@@ -447,7 +458,7 @@ pub enum MirrorCommand {
   regctl mirror add https://mirror.internal:6000 --for registry.example.com:5000
   regctl mirror add https://mirror.internal --for ghcr.io --containerd --containers --diff")]
     Add {
-        /// Mirror URL: http(s)://HOST[:PORT], no path
+        /// Mirror URL: http(s)://HOST[:PORT] (a path only for dockerd 25.0 and later)
         #[arg(required = true, value_name = "URL")]
         urls: Vec<String>,
         /// The registry the mirrors stand in for (HOST[:PORT] as image names spell it, or
@@ -545,9 +556,12 @@ pub enum DaemonCommand {
   regctl daemon unset debug
   regctl daemon unset log-opts.max-size --diff")]
     Unset { key: String },
-    /// Check daemon.json as dockerd would at start-up (exit 1 on problems)
+    /// Check daemon.json as dockerd would at start-up (exit 1 on problems); the rules are those
+    /// of the dockerd on PATH (or --dockerd-version) and its image store, and the report says
+    /// which
     #[command(after_help = "Examples:
   regctl daemon validate
+  regctl daemon validate --dockerd-version 20.10
   regctl daemon validate -o json")]
     Validate,
     /// Send SIGHUP to dockerd so it reloads daemon.json, and say what needs a restart instead

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::files::dockerd::{Engine, EngineVersion, VersionSource};
+
 /// The environment variables and process facts that decide default paths, read once in `main`.
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
@@ -239,11 +241,23 @@ pub struct Context {
     pub env: Environment,
     /// The command line as run, for hints that repeat it.
     pub argv: Vec<String>,
+    /// `--dockerd-version` / REGCTL_DOCKERD_VERSION.
+    pub dockerd_version: Option<EngineVersion>,
+    /// The dockerd found on first use (running `dockerd --version` costs a process).
+    pub dockerd_cache: std::sync::OnceLock<Engine>,
 }
 
 impl Context {
     pub fn daemon_config(&self) -> &Path {
         &self.paths.daemon_config
+    }
+
+    /// The dockerd whose rules apply: the override, else `dockerd --version` of the first
+    /// dockerd on PATH, else the stated default.
+    pub fn dockerd(&self) -> Engine {
+        self.dockerd_cache
+            .get_or_init(|| resolve_engine(self.dockerd_version, &self.paths.exec_path))
+            .clone()
     }
 
     /// Picks the message for what was done or, in check mode, what would be done.
@@ -254,6 +268,34 @@ impl Context {
             done
         }
     }
+}
+
+fn resolve_engine(version: Option<EngineVersion>, exec_path: &[PathBuf]) -> Engine {
+    if let Some(version) = version {
+        return Engine {
+            version,
+            source: VersionSource::Override,
+        };
+    }
+    let Some(bin) = exec_path
+        .iter()
+        .map(|d| d.join("dockerd"))
+        .find(|p| p.is_file())
+    else {
+        return Engine::default_engine();
+    };
+    std::process::Command::new(&bin)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .and_then(|o| EngineVersion::from_version_output(&String::from_utf8_lossy(&o.stdout)))
+        .map(|version| Engine {
+            version,
+            source: VersionSource::Binary(bin),
+        })
+        .unwrap_or_else(Engine::default_engine)
 }
 
 #[cfg(test)]

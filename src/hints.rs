@@ -64,6 +64,16 @@ pub fn clear_list_live(key: &str) -> String {
     format!("to clear it on a live reload, set it empty instead: regctl daemon set {key} '[]'")
 }
 
+/// A daemon.json key spelled like dockerd's command-line flag: dockerd ignores it.
+pub fn rename_flag_named_key(key: &str, real: &str) -> String {
+    format!("regctl daemon unset {key} && regctl daemon set {real} VALUE")
+}
+
+/// An http:// mirror that the containerd image store only uses when its host is insecure.
+pub fn insecure_for_http_mirror(host: &str) -> String {
+    format!("regctl insecure add {host}")
+}
+
 /// A file regctl will not edit because of its encoding.
 pub fn convert_to_utf8(path: &std::path::Path) -> String {
     let p = shell_quote(&path.display().to_string());

@@ -50,6 +50,26 @@ fn dockerd_fixture_runs_every_mode() {
                 mode.label()
             );
         }
+        // regctl asks the namespace's dockerd for its version and reads the store from
+        // /etc/docker/daemon.json.
+        let run = d.regctl(&env, &["daemon", "validate", "-o", "json"]);
+        assert_eq!(run.code, 0, "{}: {}", mode.label(), run.stderr);
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        let store = if mode.containerd_store() {
+            "containerd"
+        } else {
+            "classic"
+        };
+        assert_eq!(
+            (
+                doc["dockerd"]["version"].as_str(),
+                doc["dockerd"]["version_source"].as_str(),
+                doc["dockerd"]["image_store"].as_str()
+            ),
+            (Some(mode.version()), Some("dockerd --version"), Some(store)),
+            "{}: {doc}",
+            mode.label()
+        );
         let run = d.regctl(&env, &["daemon", "show", "-o", "json"]);
         assert_eq!(run.code, 0, "{}: {}", mode.label(), run.stderr);
         let doc: Value = serde_json::from_str(&run.stdout).unwrap();
@@ -402,5 +422,59 @@ fn insecure_add_and_reload_make_a_plain_http_pull_work_in_every_mode() {
         assert_pulls(&d, &env, &image, "insecure add + daemon reload");
         assert!(d.running(), "{}", mode.label());
         assert_eq!(d.pid(), pid);
+    }
+}
+/// `mirror add` + `daemon reload`: a Docker Hub name is pulled through a pull-through mirror
+/// (docker-registry with proxy.remoteurl) of an upstream in the test's namespace; Docker Hub
+/// itself cannot answer. With the containerd store, dockerd 26.1 drops `http://` from mirrors
+/// (28.5 keeps it), so there regctl warns and offers `insecure add`, and the pull works only
+/// after that.
+#[test]
+fn mirror_add_and_reload_pull_docker_hub_names_through_the_mirror_in_every_mode() {
+    let host = NetnsHost::new();
+    let upstream = Registry::start_in(RegistryOptions::default(), &host);
+    upstream.seed_image("library/hello", "v1", None, None);
+    let mirror = Registry::start_in(
+        RegistryOptions {
+            proxy_remote: Some(format!("http://{}", upstream.host)),
+            ..Default::default()
+        },
+        &host,
+    );
+    let url = format!("http://{}", mirror.host);
+    let fix = format!("regctl insecure add {}", mirror.host);
+    let env = TestEnv::new();
+    for mode in Mode::ALL {
+        let d = Dockerd::start(mode);
+        let run = pull(&d, &env, Path::new("/usr/bin/docker"), "hello:v1");
+        assert_ne!(
+            run.code,
+            0,
+            "{}: pulled hello:v1 without a mirror",
+            mode.label()
+        );
+        let added = ok(&d, &env, &["mirror", "add", &url]);
+        // Seen: only 26.1 with the containerd store tries HTTPS on an http:// mirror.
+        let drops_http = mode == Mode::V26Containerd;
+        assert_eq!(
+            added.stderr.contains(&fix),
+            drops_http,
+            "{}: {}",
+            mode.label(),
+            added.stderr
+        );
+        reload(&d, &env);
+        if drops_http {
+            let run = pull(&d, &env, Path::new("/usr/bin/docker"), "hello:v1");
+            assert_ne!(
+                run.code,
+                0,
+                "{}: http mirror used without insecure",
+                mode.label()
+            );
+            ok(&d, &env, &["insecure", "add", &mirror.host]);
+            reload(&d, &env);
+        }
+        assert_pulls(&d, &env, "hello:v1", "mirror add + daemon reload");
     }
 }

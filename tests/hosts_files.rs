@@ -671,8 +671,9 @@ fn dockerd_28_containerd_store_pulls_through_a_mirror_added_with_for_while_the_r
 
 #[test]
 fn regctl_says_when_a_hosts_toml_makes_dockerd_ignore_daemon_json() {
-    let env = TestEnv::new();
-    env.write_daemon("{\"registry-mirrors\": [\"https://hub-mirror.example.com\"]}\n");
+    let mut env = TestEnv::new();
+    env.set_env("REGCTL_DOCKERD_VERSION", "28.5");
+    env.write_daemon("{\"registry-mirrors\": [\"https://hub-mirror.example.com\"], \"features\": {\"containerd-snapshotter\": true}}\n");
     let run = env.run(&[
         "mirror",
         "add",
@@ -717,4 +718,34 @@ fn regctl_says_when_a_hosts_toml_makes_dockerd_ignore_daemon_json() {
     let doc = ok(&env, &["certs", "list", "--containerd", "docker.io"]);
     assert_eq!(doc["registries"][0]["name"], "docker.io", "{doc}");
     assert_eq!(doc["problem_count"], 0, "{doc}");
+}
+
+#[test]
+fn dockerd_before_28_does_not_read_hosts_toml_and_regctl_says_so() {
+    let mirror = Site::new(MIRROR, true);
+    let env = TestEnv::new();
+    let d = Dockerd::start_with_hosts(
+        Mode::V26Containerd,
+        &[(MIRROR, &mirror.host.ip), (GONE, "127.0.0.1")],
+    );
+    let gone = format!("{GONE}:{}", free_port());
+    let ca_file = mirror.ca_file(&env);
+    let run = d.regctl(&env, &["trust-ca", &mirror.name, &ca_file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let url = format!("https://{}", mirror.name);
+    let run = d.regctl(&env, &["mirror", "add", &url, "--for", &gone]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("dockerd 26.1") && run.stderr.contains("does not read hosts.toml"),
+        "{}",
+        run.stderr
+    );
+    // And indeed: dockerd 26.1 goes to the registry, not the mirror.
+    let image = format!("{gone}/demo/hello:v1");
+    let run = d.docker(&env, Path::new("/usr/bin/docker"), &["pull", "-q", &image]);
+    assert_ne!(
+        run.code, 0,
+        "dockerd 26.1 pulled through hosts.toml: {}",
+        run.stdout
+    );
 }

@@ -9,6 +9,7 @@ mod certs_cmd;
 mod credential_helper;
 mod creds_cmd;
 mod daemon_cmd;
+mod daemon_differential;
 mod daemon_files;
 mod docker_real;
 mod docs_generated;

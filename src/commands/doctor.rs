@@ -32,6 +32,7 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<Outcome> {
         proxy_env: ctx.env.proxy.clone(),
         path_dirs: ctx.paths.exec_path.clone(),
         timeout: Duration::from_secs_f64(args.timeout),
+        dockerd: ctx.dockerd(),
     };
     let targets = if args.registries.is_empty() {
         configured_registries(ctx)

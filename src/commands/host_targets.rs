@@ -206,6 +206,26 @@ fn containerd_config_warning(ctx: &Context) -> Option<String> {
     }
 }
 
+/// Whether this dockerd reads certs.d/<host>/hosts.toml: only 28.0+ with the containerd image
+/// store (moby daemon/hosts.go); a warning naming the dockerd when it does not.
+fn docker_reads_hosts_warning(ctx: &Context) -> Option<String> {
+    let config = JsonFile::read(ctx.daemon_config(), FileKind::DAEMON_JSON)
+        .map(|f| f.value)
+        .unwrap_or_default();
+    let target = ctx.dockerd().target(&config);
+    let why = if !target.version().at_least(28, 0) {
+        "dockerd reads certs.d/<host>/hosts.toml from 28.0 on"
+    } else if !target.containerd_store() {
+        "only the containerd image store reads hosts.toml (features.containerd-snapshotter)"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "this dockerd does not read hosts.toml: {}; {why}. The file is written for containerd-store dockerd 28+ (use --containerd / --containers for containerd and podman)",
+        target.describe()
+    ))
+}
+
 /// daemon.json's list for a key, when the file parses.
 fn daemon_list_value(ctx: &Context, key: &str) -> Vec<String> {
     JsonFile::read(ctx.daemon_config(), FileKind::DAEMON_JSON)
@@ -227,6 +247,10 @@ fn hosts_mirrors(root: &Path, folder: &str) -> Vec<String> {
 /// daemon.json's registry-mirrors and insecure-registries for that registry, once hosts.toml
 /// yields more than one host (moby daemon/hosts.go, mergeLegacyConfig).
 fn docker_precedence_warning(folder: &str, ctx: &Context) -> Option<String> {
+    // A dockerd that does not read hosts.toml uses daemon.json alone.
+    if docker_reads_hosts_warning(ctx).is_some() {
+        return None;
+    }
     let from_hosts = hosts_mirrors(&ctx.paths.certs_dir, folder);
     if from_hosts.is_empty() {
         return None;
@@ -354,7 +378,9 @@ fn mirror_edit(
         .data("registry", json!(folder))
         .data("urls", json!(normal));
     if chosen.docker && registry.is_some() {
-        if let Some(w) = docker_precedence_warning(&folder, ctx) {
+        if let Some(w) = docker_reads_hosts_warning(ctx) {
+            outcome = outcome.warn(w);
+        } else if let Some(w) = docker_precedence_warning(&folder, ctx) {
             outcome = outcome.warn(w);
         }
     }

@@ -90,6 +90,8 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
+        dockerd_version: g.dockerd_version,
+        dockerd_cache: Default::default(),
     };
     match run(cli.command, &ctx) {
         Ok(outcome) => {

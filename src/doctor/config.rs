@@ -139,17 +139,23 @@ fn daemon_json(inputs: &Inputs) -> Check {
     let path = &inputs.daemon_config;
     match JsonFile::read(path, FileKind::DAEMON_JSON) {
         Ok(file) => {
-            let problems = daemon_config::validate(&file.value);
+            let target = inputs.dockerd.target(&file.value);
+            let problems = daemon_config::validate(&file.value, &target);
             if problems.is_empty() {
                 Check::ok(
                     ids::CONFIG_DAEMON_JSON_OK,
-                    format!("{} is valid", path.display()),
+                    format!("{} is valid for {}", path.display(), target.describe()),
                 )
             } else {
                 let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
                 Check::fail(
                     ids::CONFIG_DAEMON_JSON_INVALID,
-                    format!("dockerd refuses {}: {}", path.display(), list.join("; ")),
+                    format!(
+                        "{} refuses {}: {}",
+                        target.describe(),
+                        path.display(),
+                        list.join("; ")
+                    ),
                 )
                 .fix(format!(
                     "see every problem with: regctl daemon validate --daemon-config {}",

@@ -93,6 +93,8 @@ pub struct Inputs {
     pub path_dirs: Vec<PathBuf>,
     /// Per network phase: DNS, TCP connect, TLS handshake, HTTP request.
     pub timeout: Duration,
+    /// The dockerd whose rules apply (version; the image store comes from daemon.json).
+    pub dockerd: crate::files::dockerd::Engine,
 }
 
 /// The state one registry's diagnosis builds up as phases run.

@@ -98,7 +98,20 @@ pub fn parse_host_url(raw: &str) -> Result<(String, String, String), String> {
 /// A mirror URL as written in a host table: `http(s)://HOST[:PORT]`, no path (validated as
 /// dockerd validates registry-mirrors).
 pub fn normalize_mirror(raw: &str) -> Result<String, daemon_config::DaemonConfigError> {
-    daemon_config::normalize_mirror(raw).map(|m| m.trim_end_matches('/').to_string())
+    let rest = raw.split_once("://").map_or("", |(_, r)| r);
+    if let Some(i) = rest.find(['/', '\\']) {
+        let path = &rest[i..];
+        if path != "/" {
+            return Err(daemon_config::DaemonConfigError::InvalidMirror {
+                value: raw.to_string(),
+                reason: format!(
+                    "a path ({path}) is not allowed in a hosts.toml mirror URL (containerd appends /v2 to it)"
+                ),
+            });
+        }
+    }
+    daemon_config::normalize_mirror(raw, super::dockerd::EngineVersion::DEFAULT)
+        .map(|m| m.trim_end_matches('/').to_string())
 }
 
 fn host_of(url: &str) -> Option<String> {

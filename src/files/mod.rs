@@ -5,6 +5,7 @@ pub mod atomic;
 pub mod certs_dir;
 pub mod daemon_config;
 pub mod docker_config;
+pub mod dockerd;
 pub mod hosts_toml;
 pub mod json_file;
 pub mod registries_conf;

@@ -298,6 +298,12 @@ impl Dockerd {
 
     /// `launch` with extra dockerd arguments.
     pub fn launch_with(&mut self, extra: &[&str]) -> Started {
+        self.launch_until(extra, "API listen on")
+    }
+
+    /// Starts dockerd and waits until its log contains `marker` (then it counts as started and
+    /// keeps running) or it exits.
+    pub fn launch_until(&mut self, extra: &[&str], marker: &str) -> Started {
         assert!(self.daemon.is_none(), "dockerd already runs");
         self.log_offset = fs::metadata(self.log_path()).map(|m| m.size()).unwrap_or(0);
         let log = fs::OpenOptions::new()
@@ -315,7 +321,7 @@ impl Dockerd {
         let mut child = cmd.spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if self.log().contains("API listen on") {
+            if self.log().contains(marker) {
                 self.daemon = Some(child);
                 return Started::Listening;
             }
@@ -367,7 +373,9 @@ impl Dockerd {
             .is_some_and(|c| c.try_wait().unwrap().is_none())
     }
 
-    /// Stops dockerd (SIGTERM, then SIGKILL after 20 s) and waits for it.
+    /// Stops dockerd (SIGTERM, then SIGKILL after 20 s) and waits for it; then kills whatever
+    /// it left in the namespace (a containerd of a daemon stopped while starting), so that the
+    /// next launch starts clean.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.daemon.take() {
             let _ = Command::new("kill")
@@ -383,11 +391,32 @@ impl Dockerd {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
+        self.kill_leftovers();
+    }
+
+    /// SIGKILL to every process of the namespace but its holder, and wait until they are gone.
+    fn kill_leftovers(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left: Vec<u32> = self
+                .namespace_pids()
+                .into_iter()
+                .filter(|p| *p != self.holder.id())
+                .collect();
+            if left.is_empty() || Instant::now() > deadline {
+                return;
+            }
+            for pid in left {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Env for commands in the namespace from a TestEnv: its HOME, DOCKER_CONFIG and XDG dirs,
-    /// but without the REGCTL_* overrides of daemon.json and certs.d (the namespace's defaults
-    /// are the test's files), and with this mode's PATH (plus docker-credential-regctl).
+    /// but without the REGCTL_* overrides of daemon.json, certs.d and the dockerd version (the
+    /// namespace's defaults are the test's files, and regctl asks this mode's dockerd), and
+    /// with this mode's PATH (plus docker-credential-regctl).
     fn env_of(&self, env: &TestEnv) -> Vec<(String, String)> {
         let mut vars: Vec<(String, String)> = env
             .env_vars()
@@ -395,7 +424,7 @@ impl Dockerd {
             .filter(|(k, _)| {
                 !matches!(
                     k.as_str(),
-                    "REGCTL_DAEMON_CONFIG" | "REGCTL_CERTS_DIR" | "PATH"
+                    "REGCTL_DAEMON_CONFIG" | "REGCTL_CERTS_DIR" | "REGCTL_DOCKERD_VERSION" | "PATH"
                 )
             })
             .collect();
@@ -454,11 +483,6 @@ impl Dockerd {
 impl Drop for Dockerd {
     fn drop(&mut self) {
         self.stop();
-        for pid in self.namespace_pids() {
-            if pid != self.holder.id() {
-                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            }
-        }
         let _ = self.holder.kill();
         let _ = self.holder.wait();
     }

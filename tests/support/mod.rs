@@ -139,6 +139,9 @@ impl TestEnv {
                 p(&self.dir.path().join("etc/systemd/docker.service.d")),
             ),
             ("NO_COLOR".into(), "1".into()),
+            // The same rules whether or not a dockerd is on this machine's PATH (the dockerd
+            // tests drop this and let regctl ask the real one).
+            ("REGCTL_DOCKERD_VERSION".into(), "28.5".into()),
             ("LANG".into(), "C.UTF-8".into()),
         ];
         vars.extend(self.extra_env.iter().cloned());

@@ -21,7 +21,7 @@ use crate::output::Outcome;
 
 pub fn run(pidfile: Option<PathBuf>, ctx: &Context) -> Result<Outcome> {
     let path = ctx.daemon_config();
-    let (file, problems) = super::read_validated(path)?;
+    let (value, _, problems) = super::read_validated(path, &ctx.dockerd())?;
     if !problems.is_empty() {
         return Err(Error::DaemonConfigInvalid {
             path: path.to_path_buf(),
@@ -48,9 +48,9 @@ pub fn run(pidfile: Option<PathBuf>, ctx: &Context) -> Result<Outcome> {
 
     let restart = match &snapshot {
         Some(before) => {
-            let changed = daemon_config::changed_keys(before, &file.value);
+            let changed = daemon_config::changed_keys(before, &value);
             outcome = outcome.data("changed_keys", json!(changed));
-            Some(daemon_config::keys_needing_restart(before, &file.value))
+            Some(daemon_config::keys_needing_restart(before, &value))
         }
         None => match (modified(path), process_start(pid)) {
             (Some(m), Some(start)) if m <= start => Some(Vec::new()),
@@ -65,8 +65,7 @@ pub fn run(pidfile: Option<PathBuf>, ctx: &Context) -> Result<Outcome> {
                 .warn(hints::apply_daemon_change(&keys, ctx.paths.rootless));
         }
         None => {
-            let present: Vec<String> = file
-                .value
+            let present: Vec<String> = value
                 .keys()
                 .filter(|k| !daemon_config::LIVE_RELOAD_KEYS.contains(&k.as_str()))
                 .cloned()
@@ -89,7 +88,7 @@ pub fn run(pidfile: Option<PathBuf>, ctx: &Context) -> Result<Outcome> {
                 source: io::Error::last_os_error(),
             });
         }
-        save_snapshot(&snapshot_path, &file.value);
+        save_snapshot(&snapshot_path, &value);
     }
     Ok(outcome)
 }
