@@ -256,7 +256,13 @@ impl Context {
     /// dockerd on PATH, else the stated default.
     pub fn dockerd(&self) -> Engine {
         self.dockerd_cache
-            .get_or_init(|| resolve_engine(self.dockerd_version, &self.paths.exec_path))
+            .get_or_init(|| {
+                resolve_engine(
+                    self.dockerd_version,
+                    &self.paths.exec_path,
+                    &self.paths.cache_dir,
+                )
+            })
             .clone()
     }
 
@@ -270,7 +276,11 @@ impl Context {
     }
 }
 
-fn resolve_engine(version: Option<EngineVersion>, exec_path: &[PathBuf]) -> Engine {
+fn resolve_engine(
+    version: Option<EngineVersion>,
+    exec_path: &[PathBuf],
+    cache_dir: &Path,
+) -> Engine {
     if let Some(version) = version {
         return Engine {
             version,
@@ -284,18 +294,43 @@ fn resolve_engine(version: Option<EngineVersion>, exec_path: &[PathBuf]) -> Engi
     else {
         return Engine::default_engine();
     };
-    std::process::Command::new(&bin)
-        .arg("--version")
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .and_then(|o| EngineVersion::from_version_output(&String::from_utf8_lossy(&o.stdout)))
+    dockerd_version(&bin, cache_dir)
         .map(|version| Engine {
             version,
             source: VersionSource::Binary(bin),
         })
         .unwrap_or_else(Engine::default_engine)
+}
+
+/// `dockerd --version` of `bin`, remembered in the cache dir under the binary's path, size and
+/// mtime: running dockerd costs tens of milliseconds (hundreds on a busy machine), a stat does not.
+fn dockerd_version(bin: &Path, cache_dir: &Path) -> Option<EngineVersion> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(bin).ok()?;
+    let key = format!(
+        "{}\t{}\t{}",
+        bin.display(),
+        meta.len(),
+        meta.mtime_nsec() + meta.mtime() * 1_000_000_000
+    );
+    let cache = cache_dir.join("dockerd-version");
+    if let Some(v) = std::fs::read_to_string(&cache).ok().and_then(|text| {
+        let (k, v) = text.trim_end().rsplit_once('\t')?;
+        (k == key).then(|| EngineVersion::parse(v)).flatten()
+    }) {
+        return Some(v);
+    }
+    let out = std::process::Command::new(bin)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let version = EngineVersion::from_version_output(&String::from_utf8_lossy(&out.stdout))?;
+    // Best effort: a cache that cannot be written only costs the next run a dockerd --version.
+    let _ = std::fs::create_dir_all(cache_dir)
+        .and_then(|_| std::fs::write(&cache, format!("{key}\t{version}\n")));
+    Some(version)
 }
 
 #[cfg(test)]
