@@ -303,6 +303,19 @@ fn mirror_edit(
     ctx: &Context,
 ) -> Result<Outcome> {
     let chosen = Chosen::from(targets);
+    let mut roots = hosts_roots(chosen, ctx);
+    let daemon_json = registry.is_none() && chosen.docker;
+    if daemon_json {
+        // Docker Hub as always: daemon.json's registry-mirrors, validated for this dockerd.
+        roots.retain(|r| r != &ctx.paths.certs_dir);
+        if roots.is_empty() && !chosen.containers {
+            let outcome = list_edit(&MIRRORS, urls, add.is_some(), ctx)?;
+            return Ok(match docker_precedence_warning("docker.io", ctx) {
+                Some(w) => outcome.warn(w),
+                None => outcome,
+            });
+        }
+    }
     let normal: Vec<String> = urls
         .iter()
         .map(|u| hosts_toml::normalize_mirror(u))
@@ -322,16 +335,10 @@ fn mirror_edit(
         }
     }
     let mut outcome = Outcome::new("");
-    let mut roots = hosts_roots(chosen, ctx);
-    if registry.is_none() && chosen.docker {
-        // Docker Hub as always: daemon.json's registry-mirrors.
-        roots.retain(|r| r != &ctx.paths.certs_dir);
+    if daemon_json {
         outcome = list_edit(&MIRRORS, urls, add.is_some(), ctx)?;
         if let Some(w) = docker_precedence_warning(&folder, ctx) {
             outcome = outcome.warn(w);
-        }
-        if roots.is_empty() && !chosen.containers {
-            return Ok(outcome);
         }
     }
     let what = format!("mirror {} for {folder}", normal.join(", "));
