@@ -2,6 +2,7 @@
 //! data and typed errors for `commands` to present.
 
 pub mod atomic;
+pub mod bounded;
 pub mod certs_dir;
 pub mod daemon_config;
 pub mod docker_config;
