@@ -77,6 +77,39 @@ pub struct GlobalArgs {
     )]
     pub containers_certs_dir: Option<PathBuf>,
 
+    /// containerd's hosts directory (hosts.toml per registry), written with --containerd
+    /// [default: /etc/containerd/certs.d]
+    #[arg(
+        long,
+        global = true,
+        env = "REGCTL_CONTAINERD_CERTS_DIR",
+        value_name = "DIR",
+        help_heading = "Paths"
+    )]
+    pub containerd_certs_dir: Option<PathBuf>,
+
+    /// containerd's configuration, checked for CRI's config_path
+    /// [default: /etc/containerd/config.toml]
+    #[arg(
+        long,
+        global = true,
+        env = "REGCTL_CONTAINERD_CONFIG",
+        value_name = "FILE",
+        help_heading = "Paths"
+    )]
+    pub containerd_config: Option<PathBuf>,
+
+    /// podman/skopeo's registries.conf drop-in directory; regctl writes only 50-regctl.conf
+    /// there, with --containers [default: /etc/containers/registries.conf.d]
+    #[arg(
+        long,
+        global = true,
+        env = "REGCTL_REGISTRIES_CONF_D",
+        value_name = "DIR",
+        help_heading = "Paths"
+    )]
+    pub registries_conf_d: Option<PathBuf>,
+
     /// The dockerd version whose rules apply (20.10, 26.1, ...) [default: what `dockerd
     /// --version` says, else 29.0]
     #[arg(
@@ -137,7 +170,8 @@ pub enum Command {
   regctl doctor docker.io -o json | jq '.registries[].checks[] | select(.status == \"fail\")'")]
     Doctor(DoctorArgs),
 
-    /// Registry mirrors for Docker Hub pulls (daemon.json registry-mirrors)
+    /// Registry mirrors: Docker Hub's in daemon.json, any registry's in hosts.toml
+    /// (containerd, dockerd 28+) and registries.conf.d (podman, skopeo)
     #[command(subcommand)]
     Mirror(MirrorCommand),
 
@@ -297,6 +331,11 @@ pub struct TrustCaArgs {
     #[arg(long)]
     pub containers: bool,
 
+    /// Also write (or remove) them for containerd (--containerd-certs-dir); a hosts.toml
+    /// there, or in certs.d, gets ca = "ca.crt"
+    #[arg(long)]
+    pub containerd: bool,
+
     /// Accept an expired or not yet valid certificate
     #[arg(long, conflicts_with = "remove")]
     pub force: bool,
@@ -321,14 +360,18 @@ pub enum CertsCommand {
     #[command(after_help = "Examples:
   regctl certs list
   regctl certs list registry.example.com:5000 -o json
-  regctl certs list --containers")]
+  regctl certs list --containers
+  regctl certs list --containerd ghcr.io")]
     List {
         /// Only this registry (HOST[:PORT])
         #[arg(add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
         registry: Option<String>,
         /// List podman/skopeo's certs.d (--containers-certs-dir) instead of docker's
-        #[arg(long)]
+        #[arg(long, conflicts_with = "containerd")]
         containers: bool,
+        /// List containerd's hosts directory (--containerd-certs-dir) instead of docker's
+        #[arg(long)]
+        containerd: bool,
     },
 }
 
@@ -411,50 +454,99 @@ pub enum MigrateTarget {
     Keychain,
 }
 
+/// Which programs' files a mirror or insecure-registry change goes to. Without any, dockerd's.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct Targets {
+    /// dockerd: with --for, <certs-dir>/<REGISTRY>/hosts.toml (read by dockerd 28+ with the
+    /// containerd image store); otherwise daemon.json [default]
+    #[arg(long)]
+    pub docker: bool,
+    /// containerd: <containerd-certs-dir>/<REGISTRY>/hosts.toml (CRI with config_path, ctr
+    /// --hosts-dir, nerdctl)
+    #[arg(long)]
+    pub containerd: bool,
+    /// podman, skopeo, buildah: <registries-conf-d>/50-regctl.conf (the main registries.conf
+    /// is never rewritten)
+    #[arg(long)]
+    pub containers: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum MirrorCommand {
-    /// Add mirrors (validated and normalised as dockerd does)
+    /// Add mirrors: for Docker Hub in daemon.json, or for any registry (--for) as hosts.toml
+    /// and registries.conf.d
+    ///
+    /// With --for, each mirror becomes a [host."URL"] table with capabilities = ["pull",
+    /// "resolve"] in the registry's hosts.toml (server = the registry), tried in order before
+    /// the registry; a CA and client pair regctl installed for the mirror's host (trust-ca) are
+    /// named in its table. --containers writes [[registry]] location = REGISTRY with
+    /// [[registry.mirror]] entries.
     #[command(after_help = "Examples:
   regctl mirror add https://mirror.gcr.io
   regctl mirror add http://10.0.0.5:5000 --diff
-  regctl mirror add https://m1.example.com https://m2.example.com -o json")]
+  regctl mirror add https://m1.example.com https://m2.example.com -o json
+  regctl mirror add https://mirror.internal:6000 --for registry.example.com:5000
+  regctl mirror add https://mirror.internal --for ghcr.io --containerd --containers --diff")]
     Add {
         /// Mirror URL: http(s)://HOST[:PORT] (a path only for dockerd 25.0 and later)
         #[arg(required = true, value_name = "URL")]
         urls: Vec<String>,
+        /// The registry the mirrors stand in for (HOST[:PORT] as image names spell it, or
+        /// docker.io) [default: Docker Hub, in daemon.json]
+        #[arg(long = "for", value_name = "REGISTRY", add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
+        registry: Option<String>,
+        #[command(flatten)]
+        targets: Targets,
+        /// Do not verify the mirror's TLS certificate (hosts.toml skip_verify = true)
+        #[arg(long)]
+        skip_verify: bool,
     },
     /// Remove mirrors (removing the last one leaves an empty list, so a reload clears it)
     #[command(after_help = "Examples:
   regctl mirror remove https://mirror.gcr.io
-  regctl mirror remove https://mirror.gcr.io --check -o json")]
+  regctl mirror remove https://mirror.gcr.io --check -o json
+  regctl mirror remove https://mirror.internal --for ghcr.io --containerd --containers")]
     Remove {
         #[arg(required = true, value_name = "URL")]
         urls: Vec<String>,
+        /// The registry the mirrors stand in for [default: Docker Hub, in daemon.json]
+        #[arg(long = "for", value_name = "REGISTRY", add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
+        registry: Option<String>,
+        #[command(flatten)]
+        targets: Targets,
     },
-    /// List mirrors
+    /// List mirrors: daemon.json's, every hosts.toml's (docker and containerd) and
+    /// registries.conf.d's
     #[command(after_help = "Examples:
   regctl mirror list
-  regctl mirror list -o json")]
+  regctl mirror list -o json | jq '.hosts[] | {registry, mirrors}'")]
     List,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum InsecureCommand {
-    /// Add insecure registries: host[:port] or a CIDR
+    /// Add insecure registries: host[:port] or a CIDR (daemon.json); host[:port] with
+    /// --containerd (an http:// host in hosts.toml) or --containers (insecure = true)
     #[command(after_help = "Examples:
   regctl insecure add registry.local:5000
-  regctl insecure add 10.0.0.0/8 --diff")]
+  regctl insecure add 10.0.0.0/8 --diff
+  regctl insecure add registry.local:5000 --containerd --containers")]
     Add {
         #[arg(required = true, value_name = "HOST|CIDR")]
         entries: Vec<String>,
+        #[command(flatten)]
+        targets: Targets,
     },
     /// Remove insecure registries
     #[command(after_help = "Examples:
   regctl insecure remove registry.local:5000
-  regctl insecure remove 10.0.0.0/8 --check -o json")]
+  regctl insecure remove 10.0.0.0/8 --check -o json
+  regctl insecure remove registry.local:5000 --containerd")]
     Remove {
         #[arg(required = true, value_name = "HOST|CIDR")]
         entries: Vec<String>,
+        #[command(flatten)]
+        targets: Targets,
     },
     /// List insecure registries (127.0.0.0/8 and ::1/128 are always insecure too)
     #[command(after_help = "Examples:

@@ -89,6 +89,9 @@ pub struct PathFlags {
     pub certs_dir: Option<PathBuf>,
     pub containers_certs_dir: Option<PathBuf>,
     pub system_trust_root: Option<PathBuf>,
+    pub containerd_certs_dir: Option<PathBuf>,
+    pub containerd_config: Option<PathBuf>,
+    pub registries_conf_d: Option<PathBuf>,
 }
 
 impl PathFlags {
@@ -106,6 +109,9 @@ impl PathFlags {
             certs_dir: path("REGCTL_CERTS_DIR"),
             containers_certs_dir: path("REGCTL_CONTAINERS_CERTS_DIR"),
             system_trust_root: path("REGCTL_SYSTEM_TRUST_ROOT"),
+            containerd_certs_dir: path("REGCTL_CONTAINERD_CERTS_DIR"),
+            containerd_config: path("REGCTL_CONTAINERD_CONFIG"),
+            registries_conf_d: path("REGCTL_REGISTRIES_CONF_D"),
         }
     }
 }
@@ -121,6 +127,12 @@ pub struct Paths {
     pub containers_certs_dir: PathBuf,
     /// Where the OS trust store's paths start (`/`; a test root for `trust-ca --system`).
     pub system_trust_root: PathBuf,
+    /// containerd's hosts directory (CRI `config_path`, `ctr --hosts-dir`).
+    pub containerd_certs_dir: PathBuf,
+    /// containerd's config.toml, read to check that CRI's `config_path` points at it.
+    pub containerd_config: PathBuf,
+    /// podman/skopeo's registries.conf drop-in directory (regctl writes 50-regctl.conf there).
+    pub registries_conf_d: PathBuf,
     /// dockerd's pidfile, for `daemon reload`.
     pub pidfile: PathBuf,
     /// regctl's own state (daemon.json snapshots at reload).
@@ -167,6 +179,18 @@ impl Paths {
                 .system_trust_root
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("/")),
+            containerd_certs_dir: flags
+                .containerd_certs_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/etc/containerd/certs.d")),
+            containerd_config: flags
+                .containerd_config
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/etc/containerd/config.toml")),
+            registries_conf_d: flags
+                .registries_conf_d
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/etc/containers/registries.conf.d")),
             pidfile: pid_default,
             state_dir: env
                 .xdg_state_home
@@ -193,6 +217,12 @@ impl Paths {
                 .unwrap_or_default(),
             rootless,
         }
+    }
+
+    /// regctl's registries.conf drop-in.
+    pub fn registries_drop_in(&self) -> PathBuf {
+        self.registries_conf_d
+            .join(crate::files::registries_conf::DROP_IN)
     }
 
     pub fn client_config(&self) -> PathBuf {

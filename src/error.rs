@@ -39,6 +39,12 @@ pub enum Error {
     #[error(transparent)]
     InvalidValue(#[from] DaemonConfigError),
 
+    #[error(transparent)]
+    Hosts(#[from] crate::files::hosts_toml::HostsError),
+
+    #[error(transparent)]
+    RegistriesConf(#[from] crate::files::registries_conf::RegistriesConfError),
+
     /// `daemon validate` found problems; each one is listed as a cause.
     #[error("{path} has {} problem{}", problems.len(), if problems.len() == 1 { "" } else { "s" })]
     DaemonConfigInvalid {
@@ -224,6 +230,7 @@ impl Error {
                 FileError::Parse { path, .. } | FileError::NotObject { path, .. } => {
                     Some(hints::fix_json(path))
                 }
+                FileError::TomlParse { path, .. } => Some(hints::fix_toml(path)),
                 FileError::Utf16 { path } => Some(hints::convert_to_utf8(path)),
                 FileError::Bom { path } => Some(hints::strip_bom(path)),
                 _ => None,

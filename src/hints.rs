@@ -350,8 +350,89 @@ pub fn certs_problem_fix(id: &str, dir: &std::path::Path, file: Option<&str>) ->
         "certs.folder_port_mismatch" => {
             "name the folder exactly as image names spell the registry (with :PORT only when they do)".to_string()
         }
+        "certs.hosts_toml_invalid" | "certs.hosts_bad_url" => format!(
+            "correct {} at the place named (containerd's format: server = \"https://HOST\", [host.\"https://MIRROR\"] tables)",
+            path("hosts.toml")
+        ),
+        "certs.hosts_unknown_key" => format!(
+            "remove or rename the key in {} (the message lists the keys containerd reads)",
+            path("hosts.toml")
+        ),
+        "certs.hosts_missing_file" => format!(
+            "put the file in place, or remove it from {}",
+            path("hosts.toml")
+        ),
+        "certs.hosts_folder_mismatch" => format!(
+            "set server in {} to the registry this folder is named after, or rename the folder",
+            path("hosts.toml")
+        ),
+        "certs.hosts_no_host_table" => {
+            let host = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!(
+                "for containerd 1.7, add a host table to {}: [host.\"https://{host}\"] with capabilities = [\"pull\", \"resolve\", \"push\"]",
+                path("hosts.toml")
+            )
+        }
+        "certs.hosts_hides_ca" => {
+            let host = dir
+                .file_name()
+                .map(|n| shell_quote(&n.to_string_lossy()))
+                .unwrap_or_default();
+            format!(
+                "regctl trust-ca {host} {} --certs-dir {} (names the CA in hosts.toml)",
+                path(f),
+                dir.parent()
+                    .map(|d| shell_quote(&d.display().to_string()))
+                    .unwrap_or_default()
+            )
+        }
         _ => return None,
     })
+}
+
+/// A TOML file regctl will not edit until it parses.
+pub fn fix_toml(path: &std::path::Path) -> String {
+    format!(
+        "correct {} at the line named (regctl never rewrites a file it cannot parse)",
+        shell_quote(&path.display().to_string())
+    )
+}
+
+/// A registries.conf.d problem's fix.
+pub fn registries_conf_fix(id: &str, file: &std::path::Path) -> Option<String> {
+    let f = shell_quote(&file.display().to_string());
+    Some(match id {
+        "config.registries_conf_invalid" => format!("correct {f} at the line named (containers-registries.conf(5))"),
+        "config.registries_conf_unknown_key" => format!("remove or rename the key in {f} (containers-registries.conf(5) lists them)"),
+        "config.registries_conf_bad_location" => format!("write location as host[:port][/path] without a scheme in {f}; set insecure = true for HTTP"),
+        _ => return None,
+    })
+}
+
+/// containerd's CRI reads hosts.toml only from `config_path`: the lines that set it.
+pub fn containerd_config_path(
+    config: &std::path::Path,
+    certs_dir: &std::path::Path,
+    v3: bool,
+) -> String {
+    let table = if v3 {
+        "plugins.\"io.containerd.cri.v1.images\".registry"
+    } else {
+        "plugins.\"io.containerd.grpc.v1.cri\".registry"
+    };
+    format!(
+        "in {}, set [{table}] config_path = {:?}, then: systemctl restart containerd",
+        config.display(),
+        certs_dir.display().to_string()
+    )
+}
+
+/// After a hosts.toml changed: who reads it and when.
+pub fn hosts_toml_take_effect() -> String {
+    "containerd and dockerd 28+ (containerd image store) read hosts.toml at every pull: no restart needed".to_string()
 }
 
 /// After certs.d changed: when it applies.

@@ -22,6 +22,7 @@ mod ecr_cli;
 mod ecr_sources;
 mod examples;
 mod hostile;
+mod hosts_files;
 mod insecure_cmd;
 mod keychain;
 mod login_cmd;

@@ -32,6 +32,8 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<Outcome> {
         daemon_config: ctx.paths.daemon_config.clone(),
         client_config: ctx.paths.client_config(),
         certs_dir: ctx.paths.certs_dir.clone(),
+        containerd_certs_dir: ctx.paths.containerd_certs_dir.clone(),
+        registries_conf_d: ctx.paths.registries_conf_d.clone(),
         systemd_dropin_dirs: ctx.paths.docker_service_dropins.clone(),
         proxy_env: ctx.env.proxy.clone(),
         path_dirs: ctx.paths.exec_path.clone(),

@@ -9,7 +9,8 @@ use serde_json::json;
 use crate::cli::Cli;
 use crate::context::Context;
 use crate::error::Result;
-use crate::files::json_file::{write_atomic, FileError};
+use crate::files::atomic::write_atomic;
+use crate::files::json_file::FileError;
 use crate::output::Outcome;
 
 /// Every page as (file name, roff text).

@@ -19,6 +19,7 @@ pub mod daemon;
 pub mod daemon_list;
 pub mod doctor;
 pub mod help;
+pub mod host_targets;
 pub mod insecure;
 pub mod login;
 pub mod logout;
@@ -66,6 +67,9 @@ pub fn main(argv: Vec<OsString>) -> i32 {
                 Command::TrustCa(a) => a.system_trust_root.clone(),
                 _ => None,
             },
+            containerd_certs_dir: g.containerd_certs_dir.clone(),
+            containerd_config: g.containerd_config.clone(),
+            registries_conf_d: g.registries_conf_d.clone(),
         },
         &env_for_paths,
     );
@@ -115,13 +119,24 @@ pub fn main(argv: Vec<OsString>) -> i32 {
 fn run(command: Command, ctx: &Context) -> Result<Outcome> {
     match command {
         Command::Mirror(m) => match m {
-            MirrorCommand::Add { urls } => mirror::add::run(&urls, ctx),
-            MirrorCommand::Remove { urls } => mirror::remove::run(&urls, ctx),
+            MirrorCommand::Add {
+                urls,
+                registry,
+                targets,
+                skip_verify,
+            } => mirror::add::run(&urls, registry.as_deref(), targets, skip_verify, ctx),
+            MirrorCommand::Remove {
+                urls,
+                registry,
+                targets,
+            } => mirror::remove::run(&urls, registry.as_deref(), targets, ctx),
             MirrorCommand::List => mirror::list::run(ctx),
         },
         Command::Insecure(i) => match i {
-            InsecureCommand::Add { entries } => insecure::add::run(&entries, ctx),
-            InsecureCommand::Remove { entries } => insecure::remove::run(&entries, ctx),
+            InsecureCommand::Add { entries, targets } => insecure::add::run(&entries, targets, ctx),
+            InsecureCommand::Remove { entries, targets } => {
+                insecure::remove::run(&entries, targets, ctx)
+            }
             InsecureCommand::List => insecure::list::run(ctx),
         },
         Command::Doctor(args) => doctor::run(&args, ctx),
@@ -140,7 +155,8 @@ fn run(command: Command, ctx: &Context) -> Result<Outcome> {
             CertsCommand::List {
                 registry,
                 containers,
-            } => certs::list::run(registry.as_deref(), containers, ctx),
+                containerd,
+            } => certs::list::run(registry.as_deref(), containers, containerd, ctx),
         },
         Command::Login(args) => login::run(args, ctx),
         Command::Logout { registry, all } => logout::run(registry.as_deref(), all, ctx),

@@ -17,8 +17,10 @@ use crate::files::certs_dir::{
     KEY_MODE, REALM_CA_FILE,
 };
 use crate::files::daemon_config::InsecureRegistries;
-use crate::files::json_file::{FileKind, JsonFile};
+use crate::files::hosts_toml::{self, HOSTS_TOML};
+use crate::files::json_file::{FileKind, JsonFile, Saved};
 use crate::files::system_trust::SystemStore;
+use crate::files::toml_file::TomlFile;
 use crate::hints;
 use crate::output::{FileDiff, Outcome};
 use crate::registry::aia;
@@ -31,12 +33,46 @@ use rustls::pki_types::UnixTime;
 use url::Url;
 
 /// The certs.d roots a command works on: docker's, and podman/skopeo's with `--containers`.
-fn roots(ctx: &Context, containers: bool) -> Vec<PathBuf> {
+fn roots(ctx: &Context, containers: bool, containerd: bool) -> Vec<PathBuf> {
     let mut roots = vec![ctx.paths.certs_dir.clone()];
     if containers {
         roots.push(ctx.paths.containers_certs_dir.clone());
     }
+    if containerd {
+        roots.push(ctx.paths.containerd_certs_dir.clone());
+    }
     roots
+}
+
+/// The hosts.toml files beside the folders: with one, containerd (and dockerd 28+ with the
+/// containerd image store) use only the CA files it names, so it must name ca.crt. Each is
+/// parsed first (a file regctl cannot parse stops the command before anything is written).
+fn hosts_files(folder: &str, roots: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for root in roots {
+        let path = root.join(folder).join(HOSTS_TOML);
+        if path.is_file() {
+            TomlFile::edit(&path, true)?;
+            found.push(path);
+        }
+    }
+    Ok(found)
+}
+
+/// Names (`add`) or stops naming ca.crt in each hosts.toml.
+fn edit_hosts(folder: &str, files: &[PathBuf], add: bool, ctx: &Context) -> Result<Vec<Saved>> {
+    let mut saves = Vec::new();
+    for path in files {
+        let mut file = TomlFile::edit(path, ctx.check)?;
+        let dir = path.parent().unwrap_or(path);
+        if add {
+            hosts_toml::add_ca(&mut file.doc, dir, folder, CA_FILE);
+        } else {
+            hosts_toml::remove_ca(&mut file.doc, dir, CA_FILE);
+        }
+        saves.push(file.save(ctx.check)?);
+    }
+    Ok(saves)
 }
 
 pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
@@ -45,12 +81,18 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
     if let Some(pin) = &args.fingerprint {
         certs_dir::parse_pin(pin)?;
     }
-    let roots = roots(ctx, args.containers);
+    let roots = roots(ctx, args.containers, args.containerd);
+    let hosts = hosts_files(&folder, &roots)?;
     if args.remove {
         if args.system {
             return system_remove(&folder, ctx);
         }
-        return remove(&folder, &roots, ctx);
+        let saves = edit_hosts(&folder, &hosts, false, ctx)?;
+        let mut outcome = remove(&folder, &roots, ctx)?;
+        for s in &saves {
+            outcome = outcome.with_save(s);
+        }
+        return Ok(outcome);
     }
     let now = now();
     let mut warnings = Vec::new();
@@ -221,6 +263,7 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
 
     files.extend(realm_files);
     let mut changes = Vec::new();
+    let mut saves = Vec::new();
     let dirs = if args.system {
         let bundle = ca
             .as_ref()
@@ -238,11 +281,22 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
         if let Some(w) = insecure_warning(&folder, ctx) {
             warnings.push(w);
         }
+        if ca.is_some() {
+            saves = edit_hosts(&folder, &hosts, true, ctx)?;
+        }
         dirs
     };
     let dirs = [dirs, system_dirs].concat();
     changes.extend(system_changes);
     let mut outcome = report(&folder, &dirs, changes, ctx, "wrote", "would write", data);
+    for s in saves.iter().filter(|s| s.changed) {
+        outcome.msg.push_str(&format!(
+            "; {} ca = \"{CA_FILE}\" in {}",
+            ctx.did("named", "would name"),
+            s.path.display()
+        ));
+        outcome = outcome.with_save(s);
+    }
     let mut text = String::new();
     for c in ca.iter().flat_map(|b| &b.certs) {
         text.push_str(&format!("{CA_FILE}  {}\n", c.summary()));

@@ -35,7 +35,56 @@ pub fn check(name: Option<&RegistryName>, inputs: &Inputs) -> Vec<Check> {
         ),
     }
     if let Some(name) = name {
-        checks.extend(certs_lint(name, inputs));
+        checks.extend(certs_lint(name, &inputs.certs_dir));
+        if inputs.containerd_certs_dir.is_dir() {
+            checks.extend(certs_lint(name, &inputs.containerd_certs_dir));
+        }
+    }
+    checks.extend(registries_conf(inputs));
+    checks
+}
+
+/// Each registries.conf.d drop-in as podman and skopeo read it (`config.registries_conf_*`).
+fn registries_conf(inputs: &Inputs) -> Vec<Check> {
+    use crate::files::certs_dir::lint::Severity;
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&inputs.registries_conf_d)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "conf") && p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let mut checks = Vec::new();
+    for path in files {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                checks.push(Check::fail(
+                    crate::files::registries_conf::ids::INVALID,
+                    format!("cannot read {}: {e}", path.display()),
+                ));
+                continue;
+            }
+        };
+        let name = path.display().to_string();
+        let problems = crate::files::registries_conf::lint(&name, &text);
+        if problems.is_empty() {
+            checks.push(Check::ok(
+                ids::CONFIG_REGISTRIES_CONF,
+                format!("{name} is valid"),
+            ));
+        }
+        for p in problems {
+            let status = match p.severity {
+                Severity::Error => super::Status::Fail,
+                Severity::Warning => super::Status::Warn,
+            };
+            let mut check = Check::new(p.id, status, format!("{} ({})", p.message, p.id));
+            check.fix = hints::registries_conf_fix(p.id, &path);
+            checks.push(check);
+        }
     }
     checks
 }
@@ -49,7 +98,7 @@ pub fn engine_check(inputs: &Inputs) -> Check {
 }
 
 /// The certs.d review `regctl certs list` shows, for this registry's folder (and its :443 twin).
-fn certs_lint(name: &RegistryName, inputs: &Inputs) -> Vec<Check> {
+fn certs_lint(name: &RegistryName, root: &std::path::Path) -> Vec<Check> {
     use crate::files::certs_dir::lint::{lint_tree, Severity};
     if name.is_docker_hub {
         return Vec::new();
@@ -58,7 +107,7 @@ fn certs_lint(name: &RegistryName, inputs: &Inputs) -> Vec<Check> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default();
-    let report = lint_tree(&inputs.certs_dir, Some(&name.host), now);
+    let report = lint_tree(root, Some(&name.host), now);
     let mut checks = Vec::new();
     let folders = report
         .folders
@@ -72,7 +121,7 @@ fn certs_lint(name: &RegistryName, inputs: &Inputs) -> Vec<Check> {
             };
             let dir = dir
                 .clone()
-                .unwrap_or_else(|| inputs.certs_dir.join(&name.host));
+                .unwrap_or_else(|| root.to_path_buf().join(&name.host));
             let mut check = Check::new(
                 ids::CERTS_LINT,
                 status,

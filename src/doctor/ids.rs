@@ -12,6 +12,7 @@ pub const CONFIG_CREDS_STORE_ECR_LOGIN: &str = "config.creds_store_ecr_login";
 pub const CREDS_HELPER_OK: &str = "creds.helper";
 pub const CREDS_HELPER_MISSING: &str = "creds.helper_missing";
 pub const CERTS_LINT: &str = "certs.lint";
+pub const CONFIG_REGISTRIES_CONF: &str = "config.registries_conf";
 
 // Phase 2: the name.
 pub const NAME_NORMALIZED: &str = "name.normalized";

@@ -81,6 +81,10 @@ pub struct Inputs {
     pub daemon_config: PathBuf,
     pub client_config: PathBuf,
     pub certs_dir: PathBuf,
+    /// containerd's hosts directory (its hosts.toml files are reviewed like certs.d's).
+    pub containerd_certs_dir: PathBuf,
+    /// podman/skopeo's registries.conf.d (every *.conf in it is reviewed).
+    pub registries_conf_d: PathBuf,
     /// docker.service drop-ins (`Environment=HTTPS_PROXY=...`), for dockerd's own proxy.
     pub systemd_dropin_dirs: Vec<PathBuf>,
     /// The shell's proxy variables.

@@ -37,6 +37,10 @@ pub struct TestEnv {
     pub certs_dir: PathBuf,
     /// REGCTL_CONTAINERS_CERTS_DIR (podman/skopeo's certs.d, for `--containers`).
     pub containers_certs_dir: PathBuf,
+    /// containerd's hosts directory and config.toml, and podman's registries.conf.d.
+    pub containerd_certs_dir: PathBuf,
+    pub containerd_config: PathBuf,
+    pub registries_conf_d: PathBuf,
     pub xdg_config: PathBuf,
     pub xdg_runtime: PathBuf,
     pub xdg_state: PathBuf,
@@ -59,6 +63,9 @@ impl TestEnv {
             daemon_json: root.join("etc/docker/daemon.json"),
             certs_dir: root.join("etc/docker/certs.d"),
             containers_certs_dir: root.join("etc/containers/certs.d"),
+            containerd_certs_dir: root.join("etc/containerd/certs.d"),
+            containerd_config: root.join("etc/containerd/config.toml"),
+            registries_conf_d: root.join("etc/containers/registries.conf.d"),
             xdg_config: root.join("home/.config"),
             xdg_runtime: root.join("run"),
             xdg_state: root.join("home/.local/state"),
@@ -110,6 +117,18 @@ impl TestEnv {
             (
                 "REGCTL_CONTAINERS_CERTS_DIR".into(),
                 p(&self.containers_certs_dir),
+            ),
+            (
+                "REGCTL_CONTAINERD_CERTS_DIR".into(),
+                p(&self.containerd_certs_dir),
+            ),
+            (
+                "REGCTL_CONTAINERD_CONFIG".into(),
+                p(&self.containerd_config),
+            ),
+            (
+                "REGCTL_REGISTRIES_CONF_D".into(),
+                p(&self.registries_conf_d),
             ),
             ("XDG_CONFIG_HOME".into(), p(&self.xdg_config)),
             ("XDG_RUNTIME_DIR".into(), p(&self.xdg_runtime)),

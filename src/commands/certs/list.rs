@@ -11,13 +11,25 @@ use crate::files::certs_dir::{self};
 use crate::hints;
 use crate::output::Outcome;
 
-pub fn run(registry: Option<&str>, containers: bool, ctx: &Context) -> Result<Outcome> {
+pub fn run(
+    registry: Option<&str>,
+    containers: bool,
+    containerd: bool,
+    ctx: &Context,
+) -> Result<Outcome> {
     let root = if containers {
         &ctx.paths.containers_certs_dir
+    } else if containerd {
+        &ctx.paths.containerd_certs_dir
     } else {
         &ctx.paths.certs_dir
     };
-    let only = registry.map(certs_dir::folder_name).transpose()?;
+    // containerd has a folder for Docker Hub too (docker.io/hosts.toml).
+    let only = match registry {
+        Some(r) if containerd => Some(crate::commands::host_targets::hosts_folder(r)?),
+        Some(r) => Some(certs_dir::folder_name(r)?),
+        None => None,
+    };
     let report = lint::lint_tree(root, only.as_deref(), now());
 
     let with_fix = |p: &Problem, dir: &std::path::Path| -> Value {
@@ -92,6 +104,7 @@ fn file_lines(file: &FileReport) -> String {
         Role::Ca => "CA",
         Role::ClientCert => "client certificate",
         Role::ClientKey => "client key",
+        Role::HostsToml => "containerd host configuration",
         Role::Ignored => "ignored by docker",
     };
     let mut out = format!("  {}  ({role})\n", file.name);

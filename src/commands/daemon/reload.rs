@@ -160,7 +160,7 @@ fn save_snapshot(path: &Path, config: &Map<String, Value>) {
         let _ = fs::create_dir_all(dir);
     }
     let bytes = serde_json::to_vec(&Value::Object(config.clone())).unwrap_or_default();
-    let _ = json_file::write_atomic(path, &bytes, 0o600, None);
+    let _ = crate::files::atomic::write_atomic(path, &bytes, 0o600, None);
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {

@@ -1,10 +1,11 @@
 //! `regctl insecure remove`.
 
-use crate::commands::daemon_list::{self, INSECURE};
+use crate::cli::Targets;
+use crate::commands::host_targets;
 use crate::context::Context;
 use crate::error::Result;
 use crate::output::Outcome;
 
-pub fn run(values: &[String], ctx: &Context) -> Result<Outcome> {
-    daemon_list::remove(&INSECURE, values, ctx)
+pub fn run(values: &[String], targets: Targets, ctx: &Context) -> Result<Outcome> {
+    host_targets::insecure_edit(values, targets, false, ctx)
 }

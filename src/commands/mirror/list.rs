@@ -1,10 +1,10 @@
 //! `regctl mirror list`.
 
-use crate::commands::daemon_list::{self, MIRRORS};
+use crate::commands::host_targets;
 use crate::context::Context;
 use crate::error::Result;
 use crate::output::Outcome;
 
 pub fn run(ctx: &Context) -> Result<Outcome> {
-    daemon_list::show(&MIRRORS, ctx)
+    host_targets::mirror_list(ctx)
 }

@@ -1,10 +1,16 @@
 //! `regctl mirror remove`.
 
-use crate::commands::daemon_list::{self, MIRRORS};
+use crate::cli::Targets;
+use crate::commands::host_targets;
 use crate::context::Context;
 use crate::error::Result;
 use crate::output::Outcome;
 
-pub fn run(values: &[String], ctx: &Context) -> Result<Outcome> {
-    daemon_list::remove(&MIRRORS, values, ctx)
+pub fn run(
+    values: &[String],
+    registry: Option<&str>,
+    targets: Targets,
+    ctx: &Context,
+) -> Result<Outcome> {
+    host_targets::mirror_remove(values, registry, targets, ctx)
 }

@@ -25,7 +25,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::files::json_file::{write_atomic, DirLock};
+use crate::files::atomic::{write_atomic, DirLock};
 
 pub use api::{decode_token, http_client};
 pub use cache::{is_fresh, CacheKey, TokenCache};

@@ -65,6 +65,9 @@ pub enum Role {
     ClientCert,
     /// `*.key`: a client key.
     ClientKey,
+    /// `hosts.toml`: containerd's (and dockerd 28+'s, with the containerd image store) host
+    /// configuration, which decides which of the other files are used.
+    HostsToml,
     /// Anything else: docker does not read it.
     Ignored,
 }
@@ -372,6 +375,15 @@ pub fn lint_folder(dir: &Path, name: &str, now: i64) -> FolderReport {
                     )),
                 }
             }
+            Role::HostsToml => match std::str::from_utf8(&bytes) {
+                Ok(text) => problems.extend(crate::files::hosts_toml::lint(dir, name, text)),
+                Err(e) => problems.push(problem(
+                    crate::files::hosts_toml::ids::INVALID,
+                    Severity::Error,
+                    Some(f),
+                    format!("{f} is not UTF-8 ({e}): containerd ignores the whole file"),
+                )),
+            },
             Role::Ignored => {
                 if let Ok(b) = x509::parse_bundle(&bytes) {
                     report.encoding = Some(b.encoding);
@@ -470,6 +482,9 @@ fn validity_problem(file: &str, c: &CertInfo, now: i64) -> Option<Problem> {
 }
 
 fn role_of(name: &str) -> Role {
+    if name == crate::files::hosts_toml::HOSTS_TOML {
+        return Role::HostsToml;
+    }
     match Path::new(name).extension().and_then(|e| e.to_str()) {
         Some("crt") => Role::Ca,
         Some("cert") => Role::ClientCert,

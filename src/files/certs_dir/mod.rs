@@ -14,9 +14,10 @@ use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::files::json_file::{
-    create_dir_all_mode, resolve_target, stage_atomic, write_atomic, DirLock, FileError,
+use crate::files::atomic::{
+    create_dir_all_mode, resolve_target, stage_atomic, write_atomic, DirLock,
 };
+use crate::files::json_file::FileError;
 use crate::registry::names::{self, NameError};
 
 use x509::{Bundle, BundleError, CertInfo, CertKind, Fingerprint, KeyError, KeyInfo, Validity};
