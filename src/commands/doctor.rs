@@ -29,6 +29,7 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<Outcome> {
         systemd_dropin_dirs: ctx.paths.docker_service_dropins.clone(),
         proxy_env: ctx.env.proxy.clone(),
         path_dirs: ctx.paths.exec_path.clone(),
+        keychain: ctx.paths.keychain.clone(),
         timeout: Duration::from_secs_f64(args.timeout),
     };
     let targets = if args.registries.is_empty() {

@@ -53,6 +53,7 @@ pub fn check(probe: &Probe<'_>, api: Option<&Response>) -> Vec<Check> {
         &inputs.client_config,
         &name.cred_key,
         &inputs.path_dirs,
+        &inputs.keychain,
     ) {
         Ok(c) => c,
         Err(e) => {

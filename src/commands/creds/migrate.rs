@@ -26,7 +26,7 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
         out.msg = "no plain-text credentials to migrate".into();
         return Ok(out.data("migrated", json!([])));
     }
-    let mut keychain = Keychain::new();
+    let mut keychain = Keychain::new(ctx.paths.keychain.clone());
     keychain.available()?;
     let mut migrated = Vec::new();
     for (old_key, a) in plain {
