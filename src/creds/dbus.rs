@@ -297,7 +297,8 @@ pub struct Call<'a> {
     pub args: Vec<Value>,
 }
 
-/// A connection to the session bus, authenticated and registered (`Hello` sent).
+/// A connection to the session bus: authentication and `Hello` queued, checked with the first
+/// reply.
 pub struct Connection {
     stream: UnixStream,
     deadline: Instant,
@@ -306,6 +307,8 @@ pub struct Connection {
     input: Vec<u8>,
     /// Received messages nobody has asked for yet (replies to pipelined calls, signals).
     pending: Vec<Message>,
+    /// The answer to AUTH is still to be read.
+    authenticating: bool,
 }
 
 /// More messages than this waiting unclaimed means something is flooding us.
@@ -314,9 +317,9 @@ const MAX_PENDING: usize = 4096;
 const MAX_MESSAGE: usize = 128 << 20;
 
 impl Connection {
-    /// Connects to the first address that accepts, authenticates as this user (SASL EXTERNAL)
-    /// and queues `Hello`, so its reply travels with the caller's first calls. Everything must
-    /// finish before `deadline`.
+    /// Connects to the first address that accepts and queues authentication as this user
+    /// (SASL EXTERNAL) and `Hello`, so that they travel with the caller's first calls: one
+    /// write, one round trip. Everything must finish before `deadline`.
     pub fn open(address: &str, uid: u32, deadline: Instant) -> Result<Connection, DbusError> {
         let addresses = unix_addresses(address);
         if addresses.is_empty() {
@@ -333,8 +336,9 @@ impl Connection {
                         out: Vec::new(),
                         input: Vec::new(),
                         pending: Vec::new(),
+                        authenticating: false,
                     };
-                    c.authenticate(uid)?;
+                    c.authenticate(uid);
                     c.send(Call {
                         destination: "org.freedesktop.DBus",
                         path: "/org/freedesktop/DBus",
@@ -361,21 +365,29 @@ impl Connection {
         Ok(left)
     }
 
-    fn authenticate(&mut self, uid: u32) -> Result<(), DbusError> {
+    /// Queues SASL EXTERNAL and BEGIN: they go out in the same write as the first messages
+    /// (the bus reads the lines, then the messages after BEGIN), and the server's answer is
+    /// read before the first reply (`wait`). A refusal is then an error, whatever followed.
+    fn authenticate(&mut self, uid: u32) {
         let hex: String = uid
             .to_string()
             .bytes()
             .map(|b| format!("{b:02x}"))
             .collect();
         self.out
-            .extend_from_slice(format!("\0AUTH EXTERNAL {hex}\r\n").as_bytes());
-        self.flush()?;
-        let line = self.read_line()?;
-        if !line.starts_with("OK ") {
-            return Err(DbusError::Auth(line));
+            .extend_from_slice(format!("\0AUTH EXTERNAL {hex}\r\nBEGIN\r\n").as_bytes());
+        self.authenticating = true;
+    }
+
+    /// The server's answer to the queued authentication, once.
+    fn authenticated(&mut self) -> Result<(), DbusError> {
+        if self.authenticating {
+            let line = self.read_line()?;
+            if !line.starts_with("OK ") {
+                return Err(DbusError::Auth(line));
+            }
+            self.authenticating = false;
         }
-        // BEGIN goes out with the first messages.
-        self.out.extend_from_slice(b"BEGIN\r\n");
         Ok(())
     }
 
@@ -469,6 +481,7 @@ impl Connection {
     /// Sends what is queued and waits for a message that `wanted` accepts.
     pub fn wait(&mut self, wanted: impl Fn(&Message) -> bool) -> Result<Message, DbusError> {
         self.flush()?;
+        self.authenticated()?;
         if let Some(i) = self.pending.iter().position(&wanted) {
             return Ok(self.pending.remove(i));
         }

@@ -1,6 +1,6 @@
 //! The keychain on Linux: regctl's items in the Secret Service, one connection per request.
 //! The first call (the item search) goes out in the same write as the session it needs, so a
-//! `get` is two round trips after authentication.
+//! `get` is two round trips in all (authentication included).
 
 use std::time::Instant;
 
