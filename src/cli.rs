@@ -77,6 +77,17 @@ pub struct GlobalArgs {
     )]
     pub containers_certs_dir: Option<PathBuf>,
 
+    /// The dockerd version whose rules apply (20.10, 26.1, ...) [default: what `dockerd
+    /// --version` says, else 29.0]
+    #[arg(
+        long,
+        global = true,
+        env = "REGCTL_DOCKERD_VERSION",
+        value_name = "VERSION",
+        help_heading = "Paths"
+    )]
+    pub dockerd_version: Option<crate::files::dockerd::EngineVersion>,
+
     /// Report what would change; write nothing
     #[arg(long, global = true, help_heading = "Output")]
     pub check: bool,
@@ -162,12 +173,15 @@ pub enum Command {
     #[command(
         override_usage = "regctl trust-ca [OPTIONS] <REGISTRY> <CA_FILE | --from-server [--fingerprint SHA256]>
        regctl trust-ca [OPTIONS] <REGISTRY> [CA_FILE] --client-cert FILE --client-key FILE
-       regctl trust-ca [OPTIONS] <REGISTRY> --remove",
+       regctl trust-ca [OPTIONS] <REGISTRY> <CA_FILE | --from-server> --system
+       regctl trust-ca [OPTIONS] <REGISTRY> --remove [--system]",
         after_help = "Examples:
   regctl trust-ca registry.example.com:5000 ca.pem
   regctl trust-ca registry.example.com --from-server --fingerprint 3F:A1:...:9C
+  regctl trust-ca registry.example.com --from-server --fingerprint 3F:A1:...:9C --with-realm --realm-fingerprint 77:0B:...:E1
   regctl trust-ca registry.example.com ca.pem --client-cert me.cert --client-key me.key --containers
-  regctl trust-ca registry.example.com:5000 --remove --check"
+  regctl trust-ca registry.example.com:5000 --remove --check
+  sudo regctl trust-ca auth.example.com ca.pem --system --diff"
     )]
     TrustCa(TrustCaArgs),
 
@@ -179,16 +193,19 @@ pub enum Command {
     /// skopeo and podman look (credHelpers > credsStore > plain-text auths)
     ///
     /// Amazon ECR registries (ACCOUNT.dkr.ecr.REGION.amazonaws.com, public.ecr.aws) need no
-    /// password: regctl mints 12-hour tokens from your AWS credentials (environment, AWS_PROFILE
-    /// or --profile in ~/.aws/credentials and ~/.aws/config) and, by default, points
-    /// credHelpers at docker-credential-regctl, which mints a new token before the cached one
-    /// ends.
+    /// password: regctl mints 12-hour tokens from your AWS credentials, found in the AWS CLI's
+    /// order (environment keys; AWS_PROFILE or --profile in ~/.aws/credentials and ~/.aws/config
+    /// with role_arn, web identity, IAM Identity Center (after aws sso login) or
+    /// credential_process; AWS_WEB_IDENTITY_TOKEN_FILE; the ECS / EKS Pod Identity container
+    /// endpoint; the EC2 instance role) and, by default, points credHelpers at
+    /// docker-credential-regctl, which mints a new token before the cached one ends.
     #[command(after_help = "Examples:
   regctl login registry.example.com -u alice
   printf '%s' \"$TOKEN\" | regctl login ghcr.io -u alice --password-stdin --store keychain
   regctl login 10.0.0.5:5000 -u ci --password-stdin --store file -o json < pw.txt
   regctl login 123456789012.dkr.ecr.eu-west-1.amazonaws.com
   regctl login 123456789012.dkr.ecr.eu-west-1.amazonaws.com --profile prod
+  aws sso login --profile dev && regctl login 123456789012.dkr-ecr.eu-west-1.on.aws --profile dev
   regctl login ecr-proxy.internal:5000 --ecr --region us-east-1 -o json")]
     Login(LoginArgs),
 
@@ -248,6 +265,17 @@ pub struct TrustCaArgs {
     #[arg(long, value_name = "SHA256", requires = "from_server")]
     pub fingerprint: Option<String>,
 
+    /// Also trust the registry's token realm when it is on another host that dockerd would not
+    /// trust, where the detected dockerd looks: the classic image store sends the token request
+    /// with this registry's certs.d folder (realm-ca.crt there), the containerd image store with
+    /// the system roots only (the OS trust store, as --system; then restart dockerd)
+    #[arg(long, requires = "from_server")]
+    pub with_realm: bool,
+
+    /// The SHA-256 fingerprint the realm's CA must have (same rules as --fingerprint)
+    #[arg(long, value_name = "SHA256", requires = "with_realm")]
+    pub realm_fingerprint: Option<String>,
+
     /// Client certificate for registries that require one (written as client.cert)
     #[arg(
         long,
@@ -272,6 +300,19 @@ pub struct TrustCaArgs {
     /// Accept an expired or not yet valid certificate
     #[arg(long, conflicts_with = "remove")]
     pub force: bool,
+
+    /// Install the CA into the OS trust store instead of certs.d (Debian/Ubuntu:
+    /// /usr/local/share/ca-certificates + update-ca-certificates; Fedora/RHEL:
+    /// /etc/pki/ca-trust/source/anchors + update-ca-trust). dockerd reads it only at start; it
+    /// reaches what certs.d does not (the containerd image store's token requests, curl). With
+    /// --remove, removes only the file regctl added.
+    #[arg(long, conflicts_with_all = ["client_cert", "containers"])]
+    pub system: bool,
+
+    /// Where the OS trust store's paths start for --system (a test root stands in for the
+    /// system's /usr/local/share/ca-certificates, /etc/ssl/certs, ...) [default: /]
+    #[arg(long, env = "REGCTL_SYSTEM_TRUST_ROOT", value_name = "DIR")]
+    pub system_trust_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -378,7 +419,7 @@ pub enum MirrorCommand {
   regctl mirror add http://10.0.0.5:5000 --diff
   regctl mirror add https://m1.example.com https://m2.example.com -o json")]
     Add {
-        /// Mirror URL: http(s)://HOST[:PORT], no path
+        /// Mirror URL: http(s)://HOST[:PORT] (a path only for dockerd 25.0 and later)
         #[arg(required = true, value_name = "URL")]
         urls: Vec<String>,
     },
@@ -453,9 +494,12 @@ pub enum DaemonCommand {
   regctl daemon unset debug
   regctl daemon unset log-opts.max-size --diff")]
     Unset { key: String },
-    /// Check daemon.json as dockerd would at start-up (exit 1 on problems)
+    /// Check daemon.json as dockerd would at start-up (exit 1 on problems); the rules are those
+    /// of the dockerd on PATH (or --dockerd-version) and its image store, and the report says
+    /// which
     #[command(after_help = "Examples:
   regctl daemon validate
+  regctl daemon validate --dockerd-version 20.10
   regctl daemon validate -o json")]
     Validate,
     /// Send SIGHUP to dockerd so it reloads daemon.json, and say what needs a restart instead

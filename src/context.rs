@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::files::dockerd::{Engine, EngineVersion, VersionSource};
+
 /// The environment variables and process facts that decide default paths, read once in `main`.
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
@@ -89,6 +91,7 @@ pub struct PathFlags {
     pub daemon_config: Option<PathBuf>,
     pub certs_dir: Option<PathBuf>,
     pub containers_certs_dir: Option<PathBuf>,
+    pub system_trust_root: Option<PathBuf>,
 }
 
 impl PathFlags {
@@ -105,6 +108,7 @@ impl PathFlags {
             daemon_config: path("REGCTL_DAEMON_CONFIG"),
             certs_dir: path("REGCTL_CERTS_DIR"),
             containers_certs_dir: path("REGCTL_CONTAINERS_CERTS_DIR"),
+            system_trust_root: path("REGCTL_SYSTEM_TRUST_ROOT"),
         }
     }
 }
@@ -118,6 +122,8 @@ pub struct Paths {
     pub certs_dir: PathBuf,
     /// podman/skopeo's certs.d (containers/image), for `trust-ca --containers`.
     pub containers_certs_dir: PathBuf,
+    /// Where the OS trust store's paths start (`/`; a test root for `trust-ca --system`).
+    pub system_trust_root: PathBuf,
     /// dockerd's pidfile, for `daemon reload`.
     pub pidfile: PathBuf,
     /// regctl's own state (daemon.json snapshots at reload).
@@ -162,6 +168,10 @@ impl Paths {
                 .containers_certs_dir
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("/etc/containers/certs.d")),
+            system_trust_root: flags
+                .system_trust_root
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/")),
             pidfile: pid_default,
             state_dir: env
                 .xdg_state_home
@@ -219,11 +229,29 @@ pub struct Context {
     pub env: Environment,
     /// The command line as run, for hints that repeat it.
     pub argv: Vec<String>,
+    /// `--dockerd-version` / REGCTL_DOCKERD_VERSION.
+    pub dockerd_version: Option<EngineVersion>,
+    /// The dockerd found on first use (running `dockerd --version` costs a process).
+    pub dockerd_cache: std::sync::OnceLock<Engine>,
 }
 
 impl Context {
     pub fn daemon_config(&self) -> &Path {
         &self.paths.daemon_config
+    }
+
+    /// The dockerd whose rules apply: the override, else `dockerd --version` of the first
+    /// dockerd on PATH, else the stated default.
+    pub fn dockerd(&self) -> Engine {
+        self.dockerd_cache
+            .get_or_init(|| {
+                resolve_engine(
+                    self.dockerd_version,
+                    &self.paths.exec_path,
+                    &self.paths.cache_dir,
+                )
+            })
+            .clone()
     }
 
     /// Picks the message for what was done or, in check mode, what would be done.
@@ -234,6 +262,63 @@ impl Context {
             done
         }
     }
+}
+
+fn resolve_engine(
+    version: Option<EngineVersion>,
+    exec_path: &[PathBuf],
+    cache_dir: &Path,
+) -> Engine {
+    if let Some(version) = version {
+        return Engine {
+            version,
+            source: VersionSource::Override,
+        };
+    }
+    let Some(bin) = exec_path
+        .iter()
+        .map(|d| d.join("dockerd"))
+        .find(|p| p.is_file())
+    else {
+        return Engine::default_engine();
+    };
+    dockerd_version(&bin, cache_dir)
+        .map(|version| Engine {
+            version,
+            source: VersionSource::Binary(bin),
+        })
+        .unwrap_or_else(Engine::default_engine)
+}
+
+/// `dockerd --version` of `bin`, remembered in the cache dir under the binary's path, size and
+/// mtime: running dockerd costs tens of milliseconds (hundreds on a busy machine), a stat does not.
+fn dockerd_version(bin: &Path, cache_dir: &Path) -> Option<EngineVersion> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(bin).ok()?;
+    let key = format!(
+        "{}\t{}\t{}",
+        bin.display(),
+        meta.len(),
+        meta.mtime_nsec() + meta.mtime() * 1_000_000_000
+    );
+    let cache = cache_dir.join("dockerd-version");
+    if let Some(v) = std::fs::read_to_string(&cache).ok().and_then(|text| {
+        let (k, v) = text.trim_end().rsplit_once('\t')?;
+        (k == key).then(|| EngineVersion::parse(v)).flatten()
+    }) {
+        return Some(v);
+    }
+    let out = std::process::Command::new(bin)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let version = EngineVersion::from_version_output(&String::from_utf8_lossy(&out.stdout))?;
+    // Best effort: a cache that cannot be written only costs the next run a dockerd --version.
+    let _ = std::fs::create_dir_all(cache_dir)
+        .and_then(|_| std::fs::write(&cache, format!("{key}\t{version}\n")));
+    Some(version)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::creds::ecr::EcrError;
 use crate::creds::CredsError;
-use crate::files::certs_dir::x509::{BundleError, KeyError};
+use crate::files::certs_dir::x509::{BundleError, CertInfo, KeyError};
 use crate::files::certs_dir::CertsError;
 use crate::files::daemon_config::DaemonConfigError;
 use crate::files::docker_config::DockerConfigError;
@@ -133,6 +133,22 @@ pub enum Error {
 
     #[error("unknown credential helper action {0:?}; use store, get, erase, list or version")]
     HelperAction(String),
+
+    /// Installing into or removing from the OS trust store.
+    #[error(transparent)]
+    SystemTrust(#[from] crate::files::system_trust::SystemTrustError),
+
+    /// A `trust-ca --from-server` refusal, with every certificate the server presented (and any
+    /// fetched from its AIA URL), so the user can compare them with what the administrator gave.
+    #[error("{error}")]
+    Presented {
+        error: Box<Error>,
+        presented: Vec<CertInfo>,
+        /// Downloaded issuers, each with its URL.
+        fetched: Vec<(String, CertInfo)>,
+        /// The option that pins this server (`--fingerprint`, or `--realm-fingerprint`).
+        pin_flag: &'static str,
+    },
 }
 
 impl From<CertsError> for Error {
@@ -149,6 +165,22 @@ impl Error {
     pub fn causes(&self) -> Vec<String> {
         match self {
             Error::DaemonConfigInvalid { problems, .. } => problems.clone(),
+            Error::Presented {
+                error,
+                presented,
+                fetched,
+                ..
+            } => {
+                let mut out = error.causes();
+                let n = presented.len();
+                for (i, c) in presented.iter().enumerate() {
+                    out.push(format!("presented {}/{n}: {}", i + 1, c.details()));
+                }
+                for (url, c) in fetched {
+                    out.push(format!("downloaded from {url}: {}", c.details()));
+                }
+                out
+            }
             _ => {
                 let mut out = Vec::new();
                 let mut source = std::error::Error::source(self);
@@ -169,6 +201,12 @@ impl Error {
     /// The one command (or instruction) that fixes this, when there is one.
     pub fn hint(&self, argv: &[String], rootless: bool) -> Option<String> {
         match self {
+            Error::Presented {
+                error, pin_flag, ..
+            } => match &**error {
+                Error::Certs(e) => certs_hint(e, argv, pin_flag),
+                other => other.hint(argv, rootless),
+            },
             Error::File(e) => match e {
                 FileError::Read { source, .. } | FileError::Write { source, .. }
                     if source.kind() == io::ErrorKind::PermissionDenied =>
@@ -198,7 +236,7 @@ impl Error {
                 Some(hints::dockerd_not_running(rootless))
             }
             Error::DaemonConfig { source, .. } | Error::InvalidValue(source) => source.hint(),
-            Error::Certs(e) => certs_hint(e, argv),
+            Error::Certs(e) => certs_hint(e, argv, "--fingerprint"),
             Error::TlsProbe(e) => match e {
                 ProbeError::NotTls { host } => Some(hints::plain_http_registry(host)),
                 ProbeError::Connect { host, .. } | ProbeError::ConnectTimeout { host, .. } => {
@@ -220,18 +258,50 @@ impl Error {
     }
 }
 
-fn certs_hint(e: &CertsError, argv: &[String]) -> Option<String> {
+impl Error {
+    /// Data a failure carries into its JSON document besides msg and hint.
+    pub fn data(&self) -> Vec<(&'static str, serde_json::Value)> {
+        match self {
+            Error::Presented {
+                presented, fetched, ..
+            } => vec![
+                ("presented", serde_json::json!(presented)),
+                ("fetched", fetched_json(fetched)),
+            ],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Issuers downloaded from AIA URLs, as JSON: `[{"url", "certificate"}]`.
+pub fn fetched_json(fetched: &[(String, CertInfo)]) -> serde_json::Value {
+    serde_json::Value::Array(
+        fetched
+            .iter()
+            .map(|(url, c)| serde_json::json!({"url": url, "certificate": c}))
+            .collect(),
+    )
+}
+
+/// `pin_flag`: the option that pins the server the error is about.
+fn certs_hint(e: &CertsError, argv: &[String], pin_flag: &str) -> Option<String> {
     match e {
         CertsError::DockerHub { .. } => Some(hints::docker_hub_ca()),
-        CertsError::NotCa { issuer, .. } | CertsError::LeafOnly { issuer, .. } => {
-            Some(hints::need_issuing_ca(issuer))
-        }
+        CertsError::NotCa { issuer, .. } => Some(hints::need_issuing_ca(issuer)),
+        CertsError::LeafOnly { leaf, .. } => Some(hints::leaf_only(
+            argv,
+            pin_flag,
+            &leaf.issuer,
+            &leaf.sha256.to_string(),
+        )),
         CertsError::Expired { .. } | CertsError::NotYetValid { .. } => {
             Some(hints::force_validity(argv))
         }
-        CertsError::FingerprintRequired { fingerprint, .. } => {
-            Some(hints::pin_fingerprint(argv, &fingerprint.to_string()))
-        }
+        CertsError::FingerprintRequired { fingerprint, .. } => Some(hints::pin_fingerprint(
+            argv,
+            pin_flag,
+            &fingerprint.to_string(),
+        )),
         CertsError::FingerprintMismatch { .. } => Some(hints::fingerprint_mismatch()),
         CertsError::Bundle {
             what,

@@ -14,9 +14,82 @@ pub fn shell_quote(arg: &str) -> String {
     }
 }
 
-/// The command line the user ran, quoted so it can be pasted back.
+/// Long options whose value is a secret (`login --password`).
+pub const SECRET_LONG_OPTIONS: &[&str] = &["--password"];
+/// Short options whose value is a secret (`login -p`).
+pub const SECRET_SHORT_OPTIONS: &[char] = &['p'];
+/// Every short option that takes a value: in a cluster (`-vpSECRET`, `-qu alice`) the rest of
+/// the word, or the next word, is its value. A test checks this against the command line.
+pub const VALUE_SHORT_OPTIONS: &[char] = &['o', 'p', 'u'];
+
+/// argv with the value of every secret option replaced by `<redacted>`, in every spelling clap
+/// accepts: `-p X`, `-pX`, `-p=X`, `-vpX`, `--password X`, `--password=X` (up to `--`).
+pub fn mask_secret_args(argv: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(argv.len());
+    let mut words = argv.iter();
+    let mask = "<redacted>";
+    // Whether the next word is the value of a secret option (or of another option).
+    let mut next_is_value: Option<bool> = None;
+    while let Some(w) = words.next() {
+        if let Some(secret) = next_is_value.take() {
+            out.push(if secret { mask.to_string() } else { w.clone() });
+            continue;
+        }
+        if w == "--" {
+            out.push(w.clone());
+            out.extend(words.cloned());
+            break;
+        }
+        if let Some(long) = w.strip_prefix("--") {
+            let (name, value) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            let secret = SECRET_LONG_OPTIONS.contains(&format!("--{name}").as_str());
+            match (secret, value) {
+                (true, Some(_)) => out.push(format!("--{name}={mask}")),
+                (true, None) => {
+                    out.push(w.clone());
+                    next_is_value = Some(true);
+                }
+                (false, _) => out.push(w.clone()),
+            }
+            continue;
+        }
+        let Some(cluster) = w.strip_prefix('-').filter(|c| !c.is_empty()) else {
+            out.push(w.clone());
+            continue;
+        };
+        let mut kept = String::from("-");
+        for (i, c) in cluster.char_indices() {
+            kept.push(c);
+            if !VALUE_SHORT_OPTIONS.contains(&c) {
+                continue;
+            }
+            let rest = &cluster[i + c.len_utf8()..];
+            let secret = SECRET_SHORT_OPTIONS.contains(&c);
+            if rest.is_empty() {
+                next_is_value = Some(secret);
+            } else if secret {
+                kept.push_str(if rest.starts_with('=') { "=" } else { "" });
+                kept.push_str(mask);
+            } else {
+                kept.push_str(rest);
+            }
+            break;
+        }
+        out.push(kept);
+    }
+    out
+}
+
+/// The command line the user ran, quoted so it can be pasted back; secret option values are
+/// masked (`-p '<redacted>'`).
 pub fn command_line(argv: &[String]) -> String {
-    let mut words: Vec<String> = argv.iter().map(|a| shell_quote(a)).collect();
+    let mut words: Vec<String> = mask_secret_args(argv)
+        .iter()
+        .map(|a| shell_quote(a))
+        .collect();
     if let Some(first) = words.first_mut() {
         // Show the program by name, not by the path it was started from.
         if let Some(name) = std::path::Path::new(first.as_str()).file_name() {
@@ -62,6 +135,16 @@ pub fn quote_json_string(key: &str, raw: &str) -> String {
 /// Clearing mirrors or insecure registries live needs an empty list, not a missing key.
 pub fn clear_list_live(key: &str) -> String {
     format!("to clear it on a live reload, set it empty instead: regctl daemon set {key} '[]'")
+}
+
+/// A daemon.json key spelled like dockerd's command-line flag: dockerd ignores it.
+pub fn rename_flag_named_key(key: &str, real: &str) -> String {
+    format!("regctl daemon unset {key} && regctl daemon set {real} VALUE")
+}
+
+/// An http:// mirror that the containerd image store only uses when its host is insecure.
+pub fn insecure_for_http_mirror(host: &str) -> String {
+    format!("regctl insecure add {host}")
 }
 
 /// A file regctl will not edit because of its encoding.
@@ -126,10 +209,42 @@ pub fn force_validity(argv: &[String]) -> String {
 }
 
 /// `--from-server` without a terminal: the same command, pinned.
-pub fn pin_fingerprint(argv: &[String], fingerprint: &str) -> String {
+pub fn pin_fingerprint(argv: &[String], pin_flag: &str, fingerprint: &str) -> String {
     format!(
-        "compare the fingerprint with the registry's administrator, then: {} --fingerprint {fingerprint}",
-        command_line(argv)
+        "compare the fingerprint with the registry's administrator, then: {}",
+        command_with(argv, pin_flag, fingerprint)
+    )
+}
+
+/// The command line with `flag value` in place of any `flag` already given.
+pub fn command_with(argv: &[String], flag: &str, value: &str) -> String {
+    let mut kept = Vec::new();
+    let mut skip = false;
+    for a in argv {
+        if skip {
+            skip = false;
+        } else if a == flag {
+            skip = true;
+        } else if !a.starts_with(&format!("{flag}=")) {
+            kept.push(a.clone());
+        }
+    }
+    kept.extend([flag.to_string(), value.to_string()]);
+    command_line(&kept)
+}
+
+/// A pinned leaf stops working when the server's certificate is renewed.
+pub fn pinned_leaf_renewal(subject: &str, expires: &str) -> String {
+    format!("when the registry renews {subject} (it expires on {expires}), run trust-ca again with the new certificate's fingerprint")
+}
+
+/// A server sent its own CA-issued certificate alone: get the CA, or pin exactly that
+/// certificate (which must be redone when it is renewed).
+pub fn leaf_only(argv: &[String], pin_flag: &str, issuer: &str, leaf_fingerprint: &str) -> String {
+    format!(
+        "{}; or, to trust exactly the certificate it presented (again at each renewal), compare its fingerprint with the administrator and: {}",
+        need_issuing_ca(issuer),
+        command_with(argv, pin_flag, leaf_fingerprint)
     )
 }
 
@@ -155,6 +270,35 @@ pub fn decrypt_key(path: &str) -> String {
 }
 
 /// A registry that answers plain HTTP has no certificate to trust.
+/// A registry that wants a client certificate (mTLS): the pair goes into its certs.d folder.
+pub fn client_certificate(host: &str) -> String {
+    format!("sudo regctl trust-ca {host} --client-cert CLIENT.cert --client-key CLIENT.key")
+}
+
+/// A token realm's CA for dockerd's classic image store: it reaches the realm with the
+/// registry's TLS settings, so the CA goes into the registry's folder, beside its own.
+pub fn realm_ca_in_registry_folder(
+    certs_dir: &std::path::Path,
+    registry: &str,
+    realm: &str,
+) -> String {
+    format!(
+        "put the CA of {realm} into {registry}'s folder (dockerd reads certs.d/{realm}/ only for {realm} itself): sudo cp REALM_CA.crt {}",
+        shell_quote(&certs_dir.join(registry).join("token-realm.crt").display().to_string())
+    )
+}
+
+/// A token realm's CA for dockerd's containerd image store: only the system roots count.
+pub fn realm_ca_in_system_roots(realm: &str) -> String {
+    let file = realm.replace([':', '[', ']'], "_");
+    format!("dockerd's containerd image store trusts only the system roots for a token realm: sudo cp REALM_CA.crt /usr/local/share/ca-certificates/{file}.crt && sudo update-ca-certificates && sudo systemctl restart docker")
+}
+
+/// A token realm whose certificate is wrong in itself (name, dates).
+pub fn fix_realm_certificate(realm: &str) -> String {
+    format!("fix the certificate of the token realm {realm} (its name and dates must be valid for the URL the registry announces)")
+}
+
 pub fn plain_http_registry(host: &str) -> String {
     format!(
         "a plain HTTP registry has no certificate; to use it anyway: regctl insecure add {host}"
@@ -196,6 +340,13 @@ pub fn certs_problem_fix(id: &str, dir: &std::path::Path, file: Option<&str>) ->
                 format!("remove it (rm {}) and install the registry's CA: regctl trust-ca {host} CA_FILE", path(f))
             }
         }
+        "certs.pinned_leaf" => {
+            let host = dir
+                .file_name()
+                .map(|n| shell_quote(&n.to_string_lossy()))
+                .unwrap_or_default();
+            format!("after each renewal: regctl trust-ca {host} --from-server --fingerprint NEW_SHA256; or trust the CA that issued it: regctl trust-ca {host} CA_FILE")
+        }
         "certs.folder_port_mismatch" => {
             "name the folder exactly as image names spell the registry (with :PORT only when they do)".to_string()
         }
@@ -211,6 +362,38 @@ pub fn certs_take_effect(containers: bool) -> String {
         "docker reads"
     };
     format!("{who} certs.d at each connection: no restart needed; check with: regctl certs list")
+}
+
+/// The registry's token realm is on another host whose certificate dockerd would not trust.
+pub fn realm_untrusted(
+    url: &str,
+    realm: &str,
+    issuer: &str,
+    argv: &[String],
+    fingerprint: &str,
+    containerd: bool,
+) -> String {
+    let with_realm = command_with(
+        &[argv, &["--with-realm".to_string()]].concat(),
+        "--realm-fingerprint",
+        fingerprint,
+    );
+    let place = if containerd {
+        format!("dockerd's containerd image store checks it with the system roots only, so --with-realm installs its CA into the OS trust store (then restart dockerd): {with_realm} (the same as regctl trust-ca {realm} --from-server --system)")
+    } else {
+        format!("dockerd's classic image store checks it with this registry's certs.d folder, where --with-realm puts its CA: {with_realm}")
+    };
+    format!("the token realm {url} presents a certificate issued by {issuer}, which dockerd does not trust for the token request, so docker pull will fail there; {place}")
+}
+
+/// After the OS trust store changed: dockerd (Go) reads the system roots once, at start.
+pub fn system_roots_take_effect(rootless: bool) -> String {
+    let systemctl = if rootless {
+        "systemctl --user"
+    } else {
+        "sudo systemctl"
+    };
+    format!("dockerd reads the system's roots only when it starts, so restart it: {systemctl} restart docker; curl and newly started tools see the change at once")
 }
 
 /// dockerd neither verifies insecure registries nor reads certs.d for them.
@@ -364,4 +547,92 @@ pub fn plain_text_warning(path: &std::path::Path) -> String {
         "WARNING! Your credentials are stored unencrypted in '{}'. Configure a credential helper to remove this warning. See https://docs.docker.com/go/credential-store/ (or: regctl creds migrate --to keychain)",
         path.display()
     )
+}
+
+/// An IAM Identity Center session that expired or was never started on this machine.
+pub fn aws_sso_login(profile: &str) -> String {
+    format!(
+        "run: aws sso login --profile {} (then log in again, or let docker pull: the helper mints from the new session)",
+        shell_quote(profile)
+    )
+}
+
+/// A web identity token file that cannot be read.
+pub fn web_identity_token_file(origin: &str) -> String {
+    format!(
+        "point {origin} at the token file that exists (in EKS with IRSA, the pod's service account needs the eks.amazonaws.com/role-arn annotation and the pod a restart)"
+    )
+}
+
+/// Web identity without a role to assume.
+pub fn web_identity_role() -> String {
+    "set AWS_ROLE_ARN (or role_arn in the profile) to the role the token may assume".to_string()
+}
+
+/// The container credentials endpoint refused the authorization token.
+pub fn container_token() -> String {
+    "the pod or task must send the token its agent gave it: check AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (EKS Pod Identity mounts /var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token) or AWS_CONTAINER_AUTHORIZATION_TOKEN, and the pod identity association of its service account".to_string()
+}
+
+/// A container credentials URI regctl will not send a token to.
+pub fn container_uri() -> String {
+    "use https, a loopback address, http://169.254.170.2 (ECS) or http://169.254.170.23 (EKS Pod Identity) in AWS_CONTAINER_CREDENTIALS_FULL_URI".to_string()
+}
+
+/// The IMDSv2 token request timed out: inside a container, the answer dies at hop limit 1.
+pub fn imds_hop_limit() -> String {
+    "inside a container on EC2, IMDSv2 needs a hop limit of 2: aws ec2 modify-instance-metadata-options --instance-id INSTANCE_ID --http-put-response-hop-limit 2 --http-endpoint enabled".to_string()
+}
+
+/// No credentials anywhere, instance metadata included.
+pub fn aws_no_credentials() -> String {
+    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run: aws configure (or aws sso login --profile PROFILE); off EC2, AWS_EC2_METADATA_DISABLED=true skips the instance metadata".to_string()
+}
+
+/// `credsStore: "ecr-login"` sends every registry to amazon-ecr-credential-helper.
+pub fn ecr_login_creds_store(path: &std::path::Path, ecr_hosts: &[String]) -> String {
+    let per_host = if ecr_hosts.is_empty() {
+        "regctl login ACCOUNT.dkr.ecr.REGION.amazonaws.com".to_string()
+    } else {
+        ecr_hosts
+            .iter()
+            .map(|h| format!("regctl login {}", shell_quote(h)))
+            .collect::<Vec<_>>()
+            .join(" && ")
+    };
+    format!(
+        "remove \"credsStore\": \"ecr-login\" from {} and route only ECR hosts to a helper with credHelpers, which this writes: {per_host}",
+        path.display()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_option_values_never_reach_a_hint() {
+        let words = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
+        for line in [
+            "regctl login r.io -u alice -p S3CRET",
+            "regctl login r.io -u alice -pS3CRET",
+            "regctl login r.io -u alice -p=S3CRET",
+            "regctl login r.io -vpS3CRET",
+            "regctl login r.io -qvp S3CRET",
+            "regctl login r.io --password S3CRET",
+            "regctl login r.io --password=S3CRET",
+            "regctl -ujoe login r.io -p S3CRET -o json",
+        ] {
+            let hint = rerun_with_sudo(&words(line));
+            assert!(!hint.contains("S3CRET"), "{line}: {hint}");
+            assert!(hint.contains("<redacted>"), "{line}: {hint}");
+        }
+        // Other values are kept, also a `-p` after `--` (a positional word).
+        assert_eq!(
+            command_line(&words("regctl -uS3 -o json login -- -p")),
+            "regctl -uS3 -o json login -- -p"
+        );
+        let masked = mask_secret_args(&words("regctl login -vpX"));
+        assert_eq!(mask_secret_args(&masked), masked);
+    }
 }

@@ -8,7 +8,8 @@ use colored::Colorize;
 use serde_json::{json, Map, Value};
 
 use crate::error::Error;
-use crate::files::json_file::{FileKind, Saved};
+use crate::files::json_file::Saved;
+use crate::files::secrets::{mask_url_userinfo, redact_json_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -37,55 +38,10 @@ impl From<&Saved> for FileDiff {
     fn from(s: &Saved) -> Self {
         FileDiff {
             path: s.path.clone(),
-            before: redact_secrets(&s.before),
-            after: redact_secrets(&s.after),
+            before: redact_json_text(&s.before),
+            after: redact_json_text(&s.after),
         }
     }
-}
-
-/// Members whose string values are secrets in docker's config.json (`auths` entries).
-const SECRET_MEMBERS: &[&str] = FileKind::CLIENT_CONFIG.secret_keys;
-
-/// JSON text with the string value of every secret member replaced by `<redacted>`, whatever
-/// the layout (one member a line or all on one line).
-fn redact_secrets(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find('"') {
-        out.push_str(&rest[..start]);
-        let (name, after) = split_json_string(&rest[start..]);
-        out.push_str(name);
-        rest = after;
-        if !SECRET_MEMBERS.contains(&name.trim_matches('"')) {
-            continue;
-        }
-        let Some(value) = after.trim_start().strip_prefix(':') else {
-            continue;
-        };
-        let value = value.trim_start();
-        if value.starts_with('"') {
-            out.push_str(&after[..after.len() - value.len()]);
-            out.push_str("\"<redacted>\"");
-            rest = split_json_string(value).1;
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Splits text that starts with a JSON string after its closing quote (escapes honoured); an
-/// unterminated string is all of it.
-fn split_json_string(s: &str) -> (&str, &str) {
-    let bytes = s.as_bytes();
-    let mut i = 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return s.split_at(i + 1),
-            _ => i += 1,
-        }
-    }
-    (s, "")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,7 +156,7 @@ impl Printer {
     /// A progress line for `-v` (text mode only; JSON stays one document).
     pub fn verbose(&self, line: &str) {
         if self.verbose && self.format == Format::Text {
-            eprintln!("{}", line.dimmed());
+            eprintln!("{}", mask_url_userinfo(line).dimmed());
         }
     }
 
@@ -246,7 +202,7 @@ impl Printer {
                         .collect();
                     doc.insert("diff".into(), Value::Array(diffs));
                 }
-                print_stdout(&format!("{}\n", Value::Object(doc)));
+                print_stdout(&format!("{}\n", masked(Value::Object(doc))));
             }
             Format::Text => {
                 if self.show_diff {
@@ -255,6 +211,7 @@ impl Printer {
                     }
                 }
                 if let Some(text) = &outcome.text {
+                    let text = mask_url_userinfo(text);
                     if !text.is_empty() {
                         let nl = if text.ends_with('\n') { "" } else { "\n" };
                         print_stdout(&format!("{text}{nl}"));
@@ -268,12 +225,16 @@ impl Printer {
                     } else {
                         "·".normal()
                     };
-                    eprintln!("{mark} {}", outcome.msg);
+                    eprintln!("{mark} {}", mask_url_userinfo(&outcome.msg));
                 }
                 for note in &outcome.notes {
                     match note {
-                        Note::Warning(w) => eprintln!("{} {w}", "warning:".yellow().bold()),
-                        Note::Info(i) if !self.quiet => eprintln!("{} {i}", "note:".cyan().bold()),
+                        Note::Warning(w) => {
+                            eprintln!("{} {}", "warning:".yellow().bold(), mask_url_userinfo(w))
+                        }
+                        Note::Info(i) if !self.quiet => {
+                            eprintln!("{} {}", "note:".cyan().bold(), mask_url_userinfo(i))
+                        }
                         Note::Info(_) => {}
                     }
                 }
@@ -297,7 +258,10 @@ impl Printer {
                 if let Some(h) = &hint {
                     doc.insert("hint".into(), json!(h));
                 }
-                print_stdout(&format!("{}\n", Value::Object(doc)));
+                for (k, v) in err.data() {
+                    doc.insert(k.into(), v);
+                }
+                print_stdout(&format!("{}\n", masked(Value::Object(doc))));
             }
             Format::Text => {
                 let mut out = format!("{} {err}\n", "error:".red().bold());
@@ -307,10 +271,24 @@ impl Printer {
                 if let Some(h) = hint {
                     out.push_str(&format!("{} {h}\n", "hint:".green().bold()));
                 }
-                let _ = std::io::stderr().write_all(out.as_bytes());
+                let _ = std::io::stderr().write_all(mask_url_userinfo(&out).as_bytes());
             }
         }
     }
+}
+
+/// Every string of a JSON document with the userinfo of URLs in it masked (proxy passwords).
+fn masked(mut doc: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::String(s) => *s = mask_url_userinfo(s),
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            Value::Object(m) => m.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut doc);
+    doc
 }
 
 /// A unified diff of one file, coloured when asked.
@@ -348,29 +326,5 @@ fn print_stdout(text: &str) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn diffs_never_show_secrets() {
-        let text = "{\n\t\"auths\": {\n\t\t\"r.io\": {\n\t\t\t\"auth\": \"dXNlcjpwYXNz\",\n\t\t\t\"email\": \"e\"\n\t\t}\n\t}\n}\n";
-        assert_eq!(
-            redact_secrets(text),
-            text.replace("dXNlcjpwYXNz", "<redacted>")
-        );
-        let compact =
-            r#"{"auths":{"a":{"auth" : "x\"y","identitytoken":"t"}},"auth":1,"k":"auth"}"#;
-        assert_eq!(
-            redact_secrets(compact),
-            r#"{"auths":{"a":{"auth" : "<redacted>","identitytoken":"<redacted>"}},"auth":1,"k":"auth"}"#
-        );
-        assert_eq!(
-            redact_secrets("\"auth\": \"unterminated"),
-            "\"auth\": \"<redacted>\""
-        );
     }
 }

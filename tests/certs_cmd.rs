@@ -80,6 +80,7 @@ fn list_reports_each_planted_problem_and_changes_nothing() {
     write(&broken, "soon.crt", &soon.pem.cert);
     write(&broken, "old.crt", &old.pem.cert);
     write(&broken, "leaf.crt", ca.server(&["broken.example.com"]).cert);
+    write(&broken, "client.crt", ca.client("someone").cert);
     write(&broken, "README", "notes\n");
     write(
         &env.certs_dir.join("tls.example.com:443"),
@@ -113,7 +114,8 @@ fn list_reports_each_planted_problem_and_changes_nothing() {
         ("client.key", "certs.key_permissions"),
         ("der.crt", "certs.der_in_crt"),
         ("garbage.crt", "certs.unparsable_crt"),
-        ("leaf.crt", "certs.crt_not_ca"),
+        ("client.crt", "certs.crt_not_ca"),
+        ("leaf.crt", "certs.pinned_leaf"),
         ("lonely.cert", "certs.cert_without_key"),
         ("old.crt", "certs.expired"),
         ("orphan.key", "certs.key_without_cert"),
@@ -133,7 +135,7 @@ fn list_reports_each_planted_problem_and_changes_nothing() {
         [(String::new(), "certs.bad_folder_name".to_string())]
     );
     assert_eq!(doc["problems"][0]["id"], "certs.file_outside_folder");
-    assert_eq!(doc["problem_count"], 13);
+    assert_eq!(doc["problem_count"], 14);
     // Each problem that has a fix carries it, e.g. the DER conversion.
     let der = folder(&doc, "broken.example.com")["problems"]
         .as_array()

@@ -577,3 +577,140 @@ fn wrong_stored_password_and_no_stored_credentials() {
         "doctor must never print a secret"
     );
 }
+
+/// Found against dockerd: with TLS 1.3 the client finishes its handshake before the server
+/// checks the client certificate, so a registry that wants one and gets none sends its
+/// `bad certificate` alert on the first read. doctor said `tls.handshake` ok then
+/// `registry.no_answer` with no fix; dockerd says `remote error: tls: bad certificate`.
+#[test]
+fn mtls_without_a_client_certificate_names_the_client_pair_fix() {
+    let env = TestEnv::new();
+    let host = NetnsHost::new();
+    let ca = TestCa::new("mTLS CA");
+    let reg = Registry::start_in(
+        RegistryOptions {
+            tls: Some(ca.server(&[&host.ip])),
+            client_ca: Some(ca.pem.cert.clone()),
+            ..Default::default()
+        },
+        &host,
+    );
+    let dir = env.certs_dir.join(&reg.host);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("ca.crt"), &ca.pem.cert).unwrap();
+    let (doc, code) = doctor(&env, &[&reg.host, "--timeout", "5"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let c = check(&doc, &reg.host, "tls.client_certificate_refused");
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(
+        c["message"].as_str().unwrap().contains("bad certificate"),
+        "{c}"
+    );
+    let fix = regctl::hints::client_certificate(&reg.host);
+    assert_eq!(c["fix"], fix, "{c}");
+    // The same cause from dockerd's own words.
+    let said = format!(
+        "Error response from daemon: Get \"https://{}/v2/\": remote error: tls: bad certificate",
+        reg.host
+    );
+    let (doc, code) = doctor(&env, &["--explain", &said]);
+    assert_eq!(code, 0);
+    let e = &doc["explanations"][0];
+    assert_eq!(e["error"], "tls.client_certificate_refused", "{doc:#}");
+    assert!(e["checks"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("tls.client_certificate_refused")));
+    assert_eq!(e["fixes"][0], fix);
+
+    // With a client pair the same registry passes.
+    let pair = ca.client("me");
+    fs::write(dir.join("client.cert"), pair.cert).unwrap();
+    fs::write(dir.join("client.key"), pair.key).unwrap();
+    let (doc, code) = doctor(&env, &[&reg.host, "--timeout", "5"]);
+    assert_eq!(code, 0, "{doc:#}");
+}
+
+/// Found against dockerd 26 with the containerd image store: a wrong password is reported in
+/// containerd's words, which `--explain` did not know.
+#[test]
+fn explain_knows_the_containerd_stores_wording_of_a_bad_password() {
+    let env = TestEnv::new();
+    let text = "Error response from daemon: unexpected status from HEAD request to https://10.0.0.5:5000/v2/hello/manifests/v1: 401 Unauthorized";
+    let (doc, code) = doctor(&env, &["--explain", text]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["registry"], "10.0.0.5:5000");
+    let e = &doc["explanations"][0];
+    assert_eq!(e["error"], "auth.unauthorized");
+    assert!(e["checks"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("auth.bad_credentials")));
+    assert_eq!(e["fixes"][0], "regctl login 10.0.0.5:5000");
+}
+
+#[test]
+fn a_hanging_credential_helper_gets_doctors_timeout() {
+    let mut env = TestEnv::new();
+    let r = crate::support::creds::htpasswd_registry(&env);
+    let host = r.host().to_string();
+    crate::support::creds::install_helper(&mut env, "hang", "sleep 60");
+    crate::support::creds::write_config(
+        &env,
+        &format!("{{\"credHelpers\": {{\"{host}\": \"hang\"}}}}\n"),
+    );
+    let started = std::time::Instant::now();
+    let (doc, code) = doctor(&env, &[&host, "--timeout", "3"]);
+    let took = started.elapsed();
+    assert_eq!(code, 1, "{doc:#}");
+    let failed = check(&doc, &host, "auth.store_failed");
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap()
+            .contains("docker-credential-hang get did not finish within 3 s"),
+        "{failed}"
+    );
+    // A bound on hanging (the helper's own 30 s before), not a speed target: the loopback
+    // phases before it take well under a second each.
+    assert!(
+        took < std::time::Duration::from_secs(6),
+        "doctor took {took:?}"
+    );
+}
+
+/// A plain-HTTP registry on loopback (insecure for dockerd) that resets TLS connections instead
+/// of answering them: login reaches it over HTTP, and doctor follows dockerd the same way
+/// (HTTPS first, then plain HTTP) instead of stopping at the TLS failure. Not a real registry:
+/// the distribution registry answers TLS with an HTTP 400, which doctor already handled.
+#[test]
+fn a_loopback_registry_that_resets_tls_is_reached_over_http_like_login() {
+    use crate::support::hostile::{basic_challenge, response, Hostile};
+    let env = TestEnv::new();
+    let good = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "alice:s3cret")
+    );
+    let server = Hostile::plain_resetting_tls(move |seen| {
+        if seen.authorization.as_deref() == Some(good.as_str()) {
+            response(
+                "200 OK",
+                &[("Docker-Distribution-API-Version", "registry/2.0")],
+                "{}",
+            )
+        } else {
+            basic_challenge()
+        }
+    });
+    let host = server.host.clone();
+    login(&env, &host, "s3cret");
+    let (doc, code) = doctor(&env, &[&host, "--timeout", "5"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(check(&doc, &host, "tls.handshake_failed")["status"], "warn");
+    assert_eq!(
+        check(&doc, &host, "http.plain_http_insecure")["status"],
+        "warn"
+    );
+    assert_eq!(check(&doc, &host, "auth.ok")["status"], "ok");
+    assert_eq!(check(&doc, &host, "registry.ok")["status"], "ok");
+}

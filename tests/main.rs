@@ -5,15 +5,21 @@
 mod support;
 
 mod ansible_example;
+mod bounded_inputs;
 mod certs_cmd;
 mod credential_helper;
 mod creds_cmd;
+mod creds_hardening;
 mod daemon_cmd;
+mod daemon_differential;
 mod daemon_files;
+mod docker_doctor;
+mod docker_real;
 mod docs_generated;
 mod doctor_cmd;
 mod ecr;
 mod ecr_cli;
+mod ecr_sources;
 mod examples;
 mod hostile;
 mod insecure_cmd;
@@ -24,3 +30,5 @@ mod registry_client;
 mod secret_hygiene;
 mod token_auth;
 mod trust_ca_cmd;
+mod trust_ca_docker;
+mod trust_ca_system;

@@ -116,8 +116,32 @@ fn list_prints_one_per_line_and_json() {
 fn invalid_mirrors_are_refused_before_touching_the_file() {
     let env = TestEnv::new();
     env.write_daemon("{}");
+    // A path is refused by dockerd before 25.0 only.
+    assert_refused(
+        &env,
+        &env.daemon_json,
+        &[
+            "mirror",
+            "add",
+            "https://m.example.com/v2/",
+            "--dockerd-version",
+            "20.10",
+        ],
+        &["invalid mirror", "path", "dockerd 20.10"],
+    );
+    let (doc, code) = env.json(&[
+        "mirror",
+        "add",
+        "https://m.example.com/v2",
+        "--dockerd-version",
+        "26.1",
+    ]);
+    assert_eq!(
+        (code, &doc["mirrors"][0]),
+        (0, &serde_json::json!("https://m.example.com/v2/"))
+    );
+    env.write_daemon("{}");
     for (bad, words) in [
-        ("https://m.example.com/v2/", "path"),
         ("https://m.example.com/?x=1", "query"),
         ("https://user:pw@m.example.com", "password"),
         ("m.example.com", "no scheme"),

@@ -510,6 +510,12 @@ fn registry_names_that_could_escape_certs_d_are_refused() {
         // Found by the registry_name fuzz target: text after `]` used to be ignored.
         "[::1]x:5000",
         "[::]h",
+        // Issue 12: the reference grammar's port is digits; port 0 cannot be reached; an IPv6
+        // address needs brackets (trust-ca used to create certs.d/r.io:+5000).
+        "r.io:+5000",
+        "r.io:0",
+        "::1",
+        "fe80::1",
     ] {
         let run = env.run(&["trust-ca", bad, &file]);
         assert_eq!(run.code, 1, "{bad:?}: {}", run.stderr);
@@ -701,20 +707,7 @@ fn run_on_terminal(env: &TestEnv, args: &[&str], answer: &str) -> Run {
     for (k, v) in env.env_vars() {
         cmd.env(k, v);
     }
-    let mut child = cmd
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(answer.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = crate::support::run_with_stdin(&mut cmd, answer).stdout;
     let code = text
         .rsplit_once("EXIT=")
         .and_then(|(_, c)| c.trim().parse().ok())
@@ -747,4 +740,382 @@ fn on_a_terminal_from_server_shows_the_certificate_and_asks() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(run.stdout.contains("Trust it for"), "{}", run.stdout);
     assert_ok(&skopeo_inspect(&env, &reg, &folder, false), &reg);
+}
+
+/// The first problem with this id in `certs list -o json`'s folder for `host`.
+fn certs_problem(env: &TestEnv, host: &str, id: &str) -> Value {
+    let (doc, code) = env.json(&["certs", "list", host]);
+    assert_eq!(code, 0, "{doc}");
+    doc["registries"][0]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {id} in {doc}"))
+}
+
+#[test]
+fn a_leaf_only_registry_shows_the_leaf_and_pinning_it_writes_ca_crt_that_skopeo_uses() {
+    let env = TestEnv::new();
+    let ca = TestCa::new("regctl unsent CA");
+    let leaf = ca.server(&["127.0.0.1"]);
+    let reg = tls_registry(leaf.clone(), &ca.pem.cert, None, false);
+    let folder = env.certs_dir.join(&reg.host);
+    let leaf_fp = fp(&leaf.der);
+    let sandbox = tree_state(env.dir.path());
+
+    // No pin: refused, and the refusal lists what was presented with its fingerprint.
+    let run = env.run(&["trust-ca", &reg.host, "--from-server"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("sent only its own certificate")
+            && run
+                .stderr
+                .contains("presented 1/1: CN=127.0.0.1; issuer CN=regctl unsent CA")
+            && run.stderr.contains(&format!("SHA-256 {leaf_fp}"))
+            && run.stderr.contains("not a CA (a server certificate)")
+            && run.stderr.contains("names no CA Issuers (AIA) URL"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("--from-server --fingerprint {leaf_fp}")),
+        "{}",
+        run.stderr
+    );
+    let (doc, code) = env.json(&["trust-ca", &reg.host, "--from-server"]);
+    assert_eq!((code, &doc["failed"]), (1, &Value::Bool(true)), "{doc}");
+    assert_eq!(doc["presented"][0]["sha256"], leaf_fp.as_str());
+    assert_eq!(doc["presented"][0]["ca"], false);
+    assert_eq!(doc["presented"][0]["not_after"], "2099-01-01T00:00:00Z");
+    assert_eq!(tree_state(env.dir.path()), sandbox);
+
+    // A wrong pin writes nothing.
+    let (doc, code) = env.json(&pinned(&reg.host, &fp(b"not it")));
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(doc["presented"][0]["sha256"], leaf_fp.as_str());
+    assert_eq!(tree_state(env.dir.path()), sandbox);
+
+    // The leaf's own pin: written as ca.crt, with the renewal warning and its expiry.
+    let (doc, code) = env.json(&pinned(&reg.host, &leaf_fp));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["pinned_leaf"], true);
+    assert_eq!(doc["certificates"][0]["sha256"], leaf_fp.as_str());
+    let warning = doc["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w.as_str().unwrap().contains("trusting exactly"))
+        .unwrap_or_else(|| panic!("{doc}"))
+        .to_string();
+    assert!(
+        warning.contains("expires on 2099-01-01") && warning.contains("run trust-ca again"),
+        "{warning}"
+    );
+    let written =
+        regctl::files::certs_dir::x509::parse_bundle(&fs::read(folder.join("ca.crt")).unwrap())
+            .unwrap();
+    assert_eq!(written.certs.len(), 1);
+    assert_eq!(written.certs[0].der, leaf.der);
+    // Go (skopeo here, dockerd alike) trusts a certificate that is itself in the root pool.
+    assert_ok(&skopeo_inspect(&env, &reg, &folder, false), &reg);
+
+    // certs list and doctor report the pinned leaf with its expiry.
+    let p = certs_problem(&env, &reg.host, "certs.pinned_leaf");
+    assert_eq!(p["severity"], "warning");
+    assert!(
+        p["message"]
+            .as_str()
+            .unwrap()
+            .contains("expires on 2099-01-01"),
+        "{p}"
+    );
+    let (doc, _) = env.json(&["doctor", &reg.host, "--timeout", "5"]);
+    let lint = doc["registries"][0]["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{doc}"))
+        .iter()
+        .find(|c| c["id"] == "certs.lint")
+        .unwrap_or_else(|| panic!("{doc}"))
+        .clone();
+    assert!(
+        lint["message"]
+            .as_str()
+            .unwrap()
+            .contains("certs.pinned_leaf")
+            && lint["message"].as_str().unwrap().contains("2099-01-01"),
+        "{lint}"
+    );
+}
+
+#[test]
+fn a_leaf_whose_intermediate_is_only_at_its_aia_url_gets_the_chain_built() {
+    use crate::support::hostile::{response, Hostile, Reply};
+    use std::sync::{Arc, Mutex};
+    let env = TestEnv::new();
+    let root = TestCa::new("regctl AIA root");
+    let root_der = root.pem.der.clone();
+    // The issuers are served as DER (what CA Issuers URLs hold), nowhere else: the
+    // intermediate at /inter.cer, and the root at /root.cer, which the intermediate names.
+    let served = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let served2 = served.clone();
+    let aia = Hostile::plain(move |seen| {
+        let der = match seen.target.as_str() {
+            "/inter.cer" => served2.lock().unwrap().clone(),
+            "/root.cer" => root_der.clone(),
+            _ => return response("404 Not Found", &[], ""),
+        };
+        let mut bytes = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-cert\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            der.len()
+        )
+        .into_bytes();
+        bytes.extend(der);
+        Reply::Bytes(bytes)
+    });
+    let inter = root.intermediate(
+        "regctl AIA intermediate",
+        Some(&format!("http://{}/root.cer", aia.host)),
+    );
+    *served.lock().unwrap() = inter.pem.der.clone();
+    let url = format!("http://{}/inter.cer", aia.host);
+    let leaf = inter.server_with_aia(&["127.0.0.1"], &url);
+    let seed_trust = format!("{}{}", inter.pem.cert, root.pem.cert);
+    let reg = tls_registry(leaf.clone(), &seed_trust, None, false);
+    let folder = env.certs_dir.join(&reg.host);
+    let sandbox = tree_state(env.dir.path());
+
+    // Without a pin: the chain is built and the root's fingerprint asked for.
+    let (doc, code) = env.json(&["trust-ca", &reg.host, "--from-server"]);
+    assert_eq!(code, 1, "{doc}");
+    assert!(
+        doc["msg"].as_str().unwrap().contains(&fp(&root.pem.der)),
+        "{doc}"
+    );
+    assert_eq!(doc["presented"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        doc["fetched"][0]["certificate"]["sha256"],
+        fp(&inter.pem.der)
+    );
+    assert_eq!(
+        doc["fetched"][1]["certificate"]["sha256"],
+        fp(&root.pem.der)
+    );
+    assert_eq!(tree_state(env.dir.path()), sandbox);
+
+    // The root's pin: ca.crt holds the downloaded chain (intermediate and root).
+    let (doc, code) = env.json(&pinned(&reg.host, &fp(&root.pem.der)));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["pinned_leaf"], false);
+    assert_eq!(doc["fetched"][0]["url"], url.as_str());
+    let certs: Vec<&str> = doc["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sha256"].as_str().unwrap())
+        .collect();
+    assert_eq!(certs, [fp(&inter.pem.der), fp(&root.pem.der)]);
+    assert!(doc["notes"][0].as_str().unwrap().contains(&url), "{doc}");
+    let seen: Vec<String> = aia.requests().into_iter().map(|s| s.target).collect();
+    assert!(
+        seen.contains(&"/inter.cer".to_string()) && seen.contains(&"/root.cer".to_string()),
+        "{seen:?}"
+    );
+    assert_ok(&skopeo_inspect(&env, &reg, &folder, false), &reg);
+
+    // An AIA URL that does not hold the issuer: the refusal names the missing certificate.
+    let broken = format!("http://{}/missing.cer", aia.host);
+    let leaf2 = inter.server_with_aia(&["127.0.0.1"], &broken);
+    let reg2 = tls_registry(leaf2, &seed_trust, None, false);
+    let run = env.run(&pinned(&reg2.host, &fp(&root.pem.der)));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("issued by CN=regctl AIA intermediate")
+            && run.stderr.contains("with authority key id ")
+            && run.stderr.contains(&format!("{broken} answered 404")),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.certs_dir.join(&reg2.host).exists());
+}
+
+/// A Bearer registry (CA A) whose token realm is another host:port with a certificate from
+/// another private CA (B): trust-ca follows the realm, says the token request would fail, and
+/// `--with-realm` pins B into the registry's folder, which skopeo (like dockerd's classic store)
+/// uses for the token request too.
+#[test]
+fn a_token_realm_on_another_host_is_checked_and_with_realm_trusts_it() {
+    use crate::support::token_server::TokenServer;
+    let env = TestEnv::new();
+    let reg_ca = TestCa::new("regctl registry CA");
+    let realm_ca = TestCa::new("regctl realm CA");
+    let tokens = TokenServer::start(&realm_ca, &[("alice", "s3cret")]);
+    let leaf = reg_ca.server(&["127.0.0.1"]);
+    let chain = Pem {
+        cert: format!("{}{}", leaf.cert, reg_ca.pem.cert),
+        ..leaf
+    };
+    let reg = Registry::start(RegistryOptions {
+        tls: Some(chain),
+        token: Some(tokens.registry_auth(&realm_ca)),
+        ..Default::default()
+    });
+    let seed = reg.dir.path().join("seed-certs");
+    fs::create_dir_all(&seed).unwrap();
+    fs::write(
+        seed.join("ca.crt"),
+        format!("{}{}", reg_ca.pem.cert, realm_ca.pem.cert),
+    )
+    .unwrap();
+    reg.seed_image(REPO, TAG, Some("alice:s3cret"), Some(&seed));
+    let folder = env.certs_dir.join(&reg.host);
+    let reg_pin = fp(&reg_ca.pem.der);
+
+    // Without --with-realm: the registry's CA is written, and the realm named as the next failure.
+    let (doc, code) = env.json(&pinned(&reg.host, &reg_pin));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["realm"]["url"], tokens.realm.as_str());
+    assert_eq!(doc["realm"]["trusted"], false);
+    assert_eq!(
+        doc["realm"]["presented"][0]["issuer"],
+        "CN=regctl realm CA, O=regctl tests"
+    );
+    let warning = doc["warnings"].to_string();
+    assert!(
+        warning.contains("the token realm") && warning.contains("--with-realm --realm-fingerprint"),
+        "{warning}"
+    );
+    let run = skopeo_inspect(&env, &reg, &folder, true);
+    assert_ne!(
+        run.code, 0,
+        "the token request must fail on the realm's certificate"
+    );
+    assert!(run.stderr.contains("unknown authority"), "{}", run.stderr);
+
+    // The token server sends only its own certificate: that is what can be pinned.
+    let realm_pin = doc["realm"]["presented"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(doc["realm"]["presented"].as_array().unwrap().len(), 1);
+
+    // A wrong realm pin: refused, nothing written, and the hint pins with --realm-fingerprint.
+    let before = tree_state(env.dir.path());
+    let mut args = pinned(&reg.host, &reg_pin).to_vec();
+    args.extend(["--with-realm", "--realm-fingerprint", &reg_pin]);
+    let (doc, code) = env.json(&args);
+    assert_eq!(code, 1, "{doc}");
+    assert!(doc["msg"].as_str().unwrap().contains(&realm_pin), "{doc}");
+    let hint = doc["hint"].as_str().unwrap();
+    assert!(
+        hint.ends_with(&format!("--realm-fingerprint {realm_pin}"))
+            && !hint.contains(&format!("--realm-fingerprint {reg_pin}")),
+        "{hint}"
+    );
+    assert_eq!(
+        doc["presented"][0]["issuer"],
+        "CN=regctl realm CA, O=regctl tests"
+    );
+    assert_eq!(tree_state(env.dir.path()), before);
+
+    // The realm's pin: its CA lands in the registry's folder and the token request works.
+    let mut args = pinned(&reg.host, &reg_pin).to_vec();
+    args.extend(["--with-realm", "--realm-fingerprint", &realm_pin]);
+    let (doc, code) = env.json(&args);
+    assert_eq!((code, &doc["changed"]), (0, &Value::Bool(true)), "{doc}");
+    assert_eq!(
+        doc["realm"]["certificates"][0]["sha256"],
+        realm_pin.as_str()
+    );
+    let realm_file = regctl::files::certs_dir::x509::parse_bundle(
+        &fs::read(folder.join("realm-ca.crt")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(realm_file.certs[0].sha256.to_string(), realm_pin);
+    assert_ok(&skopeo_inspect(&env, &reg, &folder, true), &reg);
+
+    // A rerun without --with-realm keeps it and finds the realm trusted; --remove takes it too.
+    let (doc, _) = env.json(&pinned(&reg.host, &reg_pin));
+    assert_eq!(doc["changed"], false, "{doc}");
+    assert_eq!(doc["realm"]["trusted"], true, "{doc}");
+    let (doc, _) = env.json(&["trust-ca", &reg.host, "--remove"]);
+    assert_eq!(doc["changed"], true, "{doc}");
+    assert!(!folder.exists());
+}
+
+#[test]
+fn a_malformed_fingerprint_is_refused_before_any_connection() {
+    let env = TestEnv::new();
+    // A loopback port that records whether anyone connected (nothing is ever answered).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let before = tree_state(env.dir.path());
+    for bad in ["zz", "3F:A1", "sha256:", &"ab".repeat(33)] {
+        let run = env.run(&["trust-ca", &host, "--from-server", "--fingerprint", bad]);
+        assert_eq!(run.code, 1, "{bad:?}: {run:?}");
+        assert!(
+            run.stderr.contains("is not a SHA-256 fingerprint"),
+            "{bad:?}: {}",
+            run.stderr
+        );
+        // A name that does not resolve fails the same way: no DNS lookup came first.
+        let run = env.run(&[
+            "trust-ca",
+            "registry.regctl-test.invalid",
+            "--from-server",
+            "--fingerprint",
+            bad,
+        ]);
+        assert!(
+            run.stderr.contains("is not a SHA-256 fingerprint"),
+            "{bad:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(
+        listener.accept().is_err(),
+        "trust-ca connected before checking the fingerprint"
+    );
+    assert_eq!(tree_state(env.dir.path()), before);
+}
+
+#[test]
+fn trust_ca_containers_is_all_or_nothing() {
+    let ca = TestCa::new("regctl CA");
+    let client = ca.client("robot");
+    let host = "r.example.com";
+    // The second root (podman's) fails while it is checked: its folder is a file.
+    let env = TestEnv::new();
+    let file = put(&env, "ca.pem", &ca.pem.cert);
+    fs::create_dir_all(&env.containers_certs_dir).unwrap();
+    fs::write(env.containers_certs_dir.join(host), "not a folder").unwrap();
+    let before = tree_state(env.dir.path());
+    let run = env.run(&["trust-ca", host, &file, "--containers"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("is not a directory"), "{}", run.stderr);
+    assert_eq!(tree_state(env.dir.path()), before);
+
+    // It fails while written: its client.key leads into /proc, where nothing can be written.
+    // docker's folder (ca.crt, client.cert written by then) and podman's client.cert and a
+    // changed ca.crt are all put back.
+    let env = TestEnv::new();
+    let file = put(&env, "ca.pem", &ca.pem.cert);
+    let cert = put(&env, "client.pem", &client.cert);
+    let key = put(&env, "client-key.pem", &client.key);
+    let other = TestCa::new("the CA podman had");
+    let podman = env.containers_certs_dir.join(host);
+    fs::create_dir_all(&podman).unwrap();
+    fs::write(podman.join("ca.crt"), &other.pem.cert).unwrap();
+    std::os::unix::fs::symlink("/proc/version", podman.join("client.key")).unwrap();
+    let before = tree_state(env.dir.path());
+    let mut args = pair_args(host, Some(&file), &cert, &key);
+    args.push("--containers");
+    let run = env.run(&args);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("client.key"), "{}", run.stderr);
+    assert_eq!(tree_state(env.dir.path()), before);
+    assert!(!env.certs_dir.exists(), "docker's certs.d was left behind");
 }

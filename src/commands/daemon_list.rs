@@ -9,12 +9,14 @@ use serde_json::{json, Map, Value};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::files::daemon_config::{self, DaemonConfigError, Warning};
+use crate::files::dockerd::EngineVersion;
 use crate::files::json_file::{FileKind, JsonFile};
 use crate::hints;
 use crate::output::Outcome;
 
 /// Validates one entry and gives its normal form (and a warning dockerd would log).
-pub type Normalizer = fn(&str) -> std::result::Result<(String, Option<Warning>), DaemonConfigError>;
+pub type Normalizer =
+    fn(&str, EngineVersion) -> std::result::Result<(String, Option<Warning>), DaemonConfigError>;
 
 /// One list key of daemon.json and how its entries are normalised.
 pub struct ListKey {
@@ -31,14 +33,14 @@ pub const MIRRORS: ListKey = ListKey {
     key: daemon_config::MIRRORS,
     json_name: "mirrors",
     noun: "mirror",
-    normalize: |v| daemon_config::normalize_mirror(v).map(|m| (m, None)),
+    normalize: |v, version| daemon_config::normalize_mirror(v, version).map(|m| (m, None)),
 };
 
 pub const INSECURE: ListKey = ListKey {
     key: daemon_config::INSECURE,
     json_name: "insecure_registries",
     noun: "insecure registry",
-    normalize: |v| daemon_config::parse_insecure(v).map(|(e, w)| (e.canonical(), w)),
+    normalize: |v, _| daemon_config::parse_insecure(v).map(|(e, w)| (e.canonical(), w)),
 };
 
 impl ListKey {
@@ -52,8 +54,8 @@ impl ListKey {
     }
 
     /// An entry's normal form, or the entry itself when it does not validate.
-    fn normal(&self, entry: &str) -> String {
-        (self.normalize)(entry)
+    fn normal(&self, entry: &str, version: EngineVersion) -> String {
+        (self.normalize)(entry, version)
             .map(|(n, _)| n)
             .unwrap_or_else(|_| entry.to_string())
     }
@@ -70,8 +72,9 @@ fn plural(n: usize, noun: &str) -> String {
 pub fn add(list: &ListKey, values: &[String], ctx: &Context) -> Result<Outcome> {
     let mut warnings = Vec::new();
     let mut wanted = Vec::new();
+    let engine = ctx.dockerd();
     for v in values {
-        let (normal, warning) = (list.normalize)(v)?;
+        let (normal, warning) = (list.normalize)(v, engine.version)?;
         warnings.extend(warning);
         if !wanted.contains(&normal) {
             wanted.push(normal);
@@ -80,7 +83,10 @@ pub fn add(list: &ListKey, values: &[String], ctx: &Context) -> Result<Outcome> 
     let path = ctx.daemon_config();
     let mut file = JsonFile::edit(path, FileKind::DAEMON_JSON, ctx.check)?;
     let mut items = list.current(&file.value, path)?;
-    let present: Vec<String> = items.iter().map(|i| list.normal(i)).collect();
+    let present: Vec<String> = items
+        .iter()
+        .map(|i| list.normal(i, engine.version))
+        .collect();
     let added: Vec<String> = wanted
         .into_iter()
         .filter(|w| !present.contains(w))
@@ -88,6 +94,15 @@ pub fn add(list: &ListKey, values: &[String], ctx: &Context) -> Result<Outcome> 
     if !added.is_empty() {
         items.extend(added.iter().cloned());
         file.value.insert(list.key.to_string(), json!(items));
+    }
+    if list.key == daemon_config::MIRRORS {
+        let target = engine.target(&file.value);
+        let insecure = daemon_config::InsecureRegistries::from_config(&file.value);
+        warnings.extend(
+            added
+                .iter()
+                .filter_map(|m| daemon_config::http_mirror_warning(m, &insecure, &target)),
+        );
     }
     let saved = file.save(ctx.check)?;
     let msg = if added.is_empty() {
@@ -117,13 +132,14 @@ pub fn add(list: &ListKey, values: &[String], ctx: &Context) -> Result<Outcome> 
 
 pub fn remove(list: &ListKey, values: &[String], ctx: &Context) -> Result<Outcome> {
     // Entries are matched in normal form, or exactly as typed (so a broken entry can be removed).
-    let targets: Vec<String> = values.iter().map(|v| list.normal(v)).collect();
+    let version = ctx.dockerd().version;
+    let targets: Vec<String> = values.iter().map(|v| list.normal(v, version)).collect();
     let path = ctx.daemon_config();
     let mut file = JsonFile::edit(path, FileKind::DAEMON_JSON, ctx.check)?;
     let items = list.current(&file.value, path)?;
     let (removed, kept): (Vec<String>, Vec<String>) = items
         .into_iter()
-        .partition(|i| targets.contains(&list.normal(i)) || values.contains(i));
+        .partition(|i| targets.contains(&list.normal(i, version)) || values.contains(i));
     if !removed.is_empty() {
         // An empty list, not a missing key: dockerd only applies keys present on reload.
         file.value.insert(list.key.to_string(), json!(kept));
@@ -163,8 +179,9 @@ pub fn show(list: &ListKey, ctx: &Context) -> Result<Outcome> {
     .data("path", json!(path))
     .data(list.json_name, json!(items))
     .text(items.join("\n"));
+    let version = ctx.dockerd().version;
     for item in &items {
-        if let Err(e) = (list.normalize)(item) {
+        if let Err(e) = (list.normalize)(item, version) {
             outcome = outcome.warn(format!("dockerd refuses this entry: {e}"));
         }
     }

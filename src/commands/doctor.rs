@@ -13,11 +13,17 @@ use crate::error::{Error, Result};
 use crate::files::daemon_config::{self, InsecureEntry};
 use crate::files::json_file::{FileKind, JsonFile};
 use crate::output::Outcome;
+use crate::registry::engine::{Detecting, Engine};
 use crate::registry::names::{self, RegistryName};
 
 pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<Outcome> {
     if let Some(text) = &args.explain {
-        return Ok(explain_outcome(text));
+        let engine = engine(ctx);
+        let facing = explain::Facing {
+            engine: &engine,
+            certs_dir: &ctx.paths.certs_dir,
+        };
+        return Ok(explain_outcome(text, &facing));
     }
     if !(args.timeout > 0.0 && args.timeout <= 3600.0) {
         return Err(Error::InvalidTimeout(args.timeout));
@@ -31,6 +37,12 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<Outcome> {
         path_dirs: ctx.paths.exec_path.clone(),
         keychain: ctx.paths.keychain.clone(),
         timeout: Duration::from_secs_f64(args.timeout),
+        dockerd: ctx.dockerd(),
+        engine: std::sync::Arc::new(Detecting::start(
+            ctx.dockerd(),
+            ctx.paths.exec_path.clone(),
+            daemon_json(ctx),
+        )),
     };
     let targets = if args.registries.is_empty() {
         configured_registries(ctx)
@@ -153,8 +165,19 @@ fn render(reports: &[RegistryReport]) -> String {
     out
 }
 
-fn explain_outcome(text: &str) -> Outcome {
-    let found = explain::explain(text);
+/// The Docker whose rules apply: the binaries on PATH and daemon.json.
+fn engine(ctx: &Context) -> Engine {
+    Engine::detect(&ctx.dockerd(), &ctx.paths.exec_path, &daemon_json(ctx))
+}
+
+fn daemon_json(ctx: &Context) -> serde_json::Map<String, Value> {
+    JsonFile::read(&ctx.paths.daemon_config, FileKind::DAEMON_JSON)
+        .map(|f| f.value)
+        .unwrap_or_default()
+}
+
+fn explain_outcome(text: &str, facing: &explain::Facing<'_>) -> Outcome {
+    let found = explain::explain_for(text, Some(facing));
     let mut out = String::new();
     for e in &found {
         out.push_str(&format!("{} {}\n", "recognised:".bold(), e.matched));

@@ -88,4 +88,44 @@ mod tests {
             }
         }
     }
+
+    /// hints masks secret option values knowing which short options take a value and which are
+    /// secrets: the lists must be the command line's.
+    #[test]
+    fn hints_know_every_value_taking_short_option_and_secret() {
+        fn walk(cmd: &clap::Command, shorts: &mut Vec<char>, secrets: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let takes_value = arg.get_action().takes_values();
+                if let (Some(c), true) = (arg.get_short(), takes_value) {
+                    shorts.push(c);
+                }
+                let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                if takes_value && help.to_lowercase().contains("password") {
+                    secrets.extend(arg.get_long().map(|l| format!("--{l}")));
+                    secrets.extend(arg.get_short().map(|c| format!("-{c}")));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, shorts, secrets);
+            }
+        }
+        let (mut shorts, mut secrets) = (Vec::new(), Vec::new());
+        walk(&Cli::command(), &mut shorts, &mut secrets);
+        shorts.sort();
+        shorts.dedup();
+        assert_eq!(shorts, crate::hints::VALUE_SHORT_OPTIONS);
+        secrets.sort();
+        secrets.dedup();
+        let mut known: Vec<String> = crate::hints::SECRET_LONG_OPTIONS
+            .iter()
+            .map(|s| s.to_string())
+            .chain(
+                crate::hints::SECRET_SHORT_OPTIONS
+                    .iter()
+                    .map(|c| format!("-{c}")),
+            )
+            .collect();
+        known.sort();
+        assert_eq!(secrets, known);
+    }
 }

@@ -62,6 +62,10 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             daemon_config: g.daemon_config.clone(),
             certs_dir: g.certs_dir.clone(),
             containers_certs_dir: g.containers_certs_dir.clone(),
+            system_trust_root: match &cli.command {
+                Command::TrustCa(a) => a.system_trust_root.clone(),
+                _ => None,
+            },
         },
         &env_for_paths,
     );
@@ -82,10 +86,15 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         diff: g.diff,
         interactive: !g.non_interactive && std::io::stdin().is_terminal(),
         env,
-        argv: argv
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
+        // Kept for hints that repeat the command line, so without the value of `-p`.
+        argv: crate::hints::mask_secret_args(
+            &argv
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>(),
+        ),
+        dockerd_version: g.dockerd_version,
+        dockerd_cache: Default::default(),
     };
     match run(cli.command, &ctx) {
         Ok(outcome) => {

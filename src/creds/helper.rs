@@ -1,18 +1,22 @@
 //! The exec-protocol client for any `docker-credential-NAME`: exactly one argument (`store`,
 //! `get`, `erase`, `list`), the request on stdin, the answer (or the error text) on stdout, exit 1
 //! on failure, and `credentials not found in native keychain` meaning "nothing stored".
-//! Every call has a timeout so that a helper waiting on a prompt cannot hang regctl.
+//! Every call has a timeout so that a helper waiting on a prompt cannot hang regctl, and its
+//! output is capped (`creds::exec`), so that a helper printing forever cannot fill memory.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::exec::{self, ExecError};
 use super::{Credential, CredsError, Store, NOT_FOUND};
+use crate::files::bounded;
+
+/// How long one helper call may take unless the caller says otherwise.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Helper {
     pub name: String,
@@ -35,7 +39,7 @@ impl Helper {
         Helper {
             name: name.to_string(),
             search_path: search_path.to_vec(),
-            timeout: Duration::from_secs(30),
+            timeout: TIMEOUT,
         }
     }
 
@@ -53,51 +57,37 @@ impl Helper {
             helper: self.name.clone(),
             server: server.to_string(),
         })?;
-        let mut child = Command::new(&exe)
-            .arg(action)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|source| CredsError::HelperExec {
-                path: exe.clone(),
-                source,
-            })?;
-        let mut stdin = child.stdin.take().expect("piped");
-        let mut stdout = child.stdout.take().expect("piped");
-        let input = input.to_vec();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            // A helper that exits without reading its input closes the pipe: not our error.
-            let _ = stdin.write_all(&input);
-            drop(stdin);
-            let mut out = Vec::new();
-            let _ = stdout.read_to_end(&mut out);
-            let _ = tx.send(out);
-        });
-        let out = match rx.recv_timeout(self.timeout) {
-            Ok(out) => out,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(CredsError::HelperTimeout {
+        let mut cmd = Command::new(&exe);
+        cmd.arg(action);
+        let limits = exec::Limits {
+            stdout: bounded::limits::PROCESS_OUTPUT,
+            stderr: None,
+        };
+        let done =
+            exec::run(cmd, input, limits, Instant::now() + self.timeout).map_err(|e| match e {
+                ExecError::Spawn(source) | ExecError::Wait(source) => CredsError::HelperExec {
+                    path: exe.clone(),
+                    source,
+                },
+                ExecError::Timeout => CredsError::HelperTimeout {
                     helper: self.name.clone(),
                     action,
-                    secs: self.timeout.as_secs(),
-                });
-            }
-        };
-        let status = child
-            .wait()
-            .map_err(|source| CredsError::HelperExec { path: exe, source })?;
+                    secs: self.timeout.as_secs_f64(),
+                },
+                e @ ExecError::TooLarge { .. } => CredsError::HelperFailed {
+                    helper: self.name.clone(),
+                    action,
+                    message: e.to_string(),
+                },
+            })?;
         Ok(Output {
-            success: status.success(),
-            stdout: String::from_utf8_lossy(&out).into_owned(),
+            success: done.status.success(),
+            stdout: String::from_utf8_lossy(&done.stdout).into_owned(),
         })
     }
 
-    /// The helper's error text, with `secret` (what we asked it to store) cut out, should it
-    /// echo its input.
+    /// The helper's error text, with `secret` (what we asked it to store, or what it answered
+    /// before) cut out, should it echo it; text that looks like it holds credentials is not quoted.
     fn failed(&self, action: &'static str, out: &Output, secret: Option<&str>) -> CredsError {
         let mut message = out.stdout.trim().to_string();
         if let Some(s) = secret.filter(|s| !s.is_empty()) {
@@ -107,11 +97,18 @@ impl Helper {
                 .replace(&quoted[1..quoted.len() - 1], "<secret>")
                 .replace(s, "<secret>");
         }
+        // A helper that prints JSON on failure may be printing credentials: not quoted.
+        let json_like = message.contains('{') || message.to_ascii_lowercase().contains("secret");
         CredsError::HelperFailed {
             helper: self.name.clone(),
             action,
             message: if message.is_empty() {
                 "it exited with an error and printed nothing".into()
+            } else if json_like {
+                format!(
+                    "it exited with an error and printed {} bytes that may hold credentials (not shown)",
+                    out.stdout.len()
+                )
             } else {
                 message.chars().take(300).collect()
             },
@@ -177,15 +174,15 @@ impl Store for Helper {
     }
 
     fn erase(&mut self, server_url: &str) -> Result<bool, CredsError> {
-        if self.get(server_url)?.is_none() {
+        let Some(stored) = self.get(server_url)? else {
             return Ok(false);
-        }
+        };
         let out = self.run("erase", server_url.as_bytes(), server_url)?;
         if !out.success {
             if out.stdout.trim() == NOT_FOUND {
                 return Ok(false);
             }
-            return Err(self.failed("erase", &out, None));
+            return Err(self.failed("erase", &out, Some(&stored.secret)));
         }
         Ok(true)
     }

@@ -1,7 +1,7 @@
 //! The OS keychain: on Linux the Secret Service over D-Bus, spoken directly (`secret_service`
 //! and `dbus`: one socket, a plain session, pipelined calls, no threads, because
-//! docker-credential-regctl runs once per pull and keyring 4's zbus start-up was most of its
-//! cost); on macOS and Windows Keychain Services and Credential Manager through the `keyring`
+//! docker-credential-regctl runs once per pull, and keyring 4's DH session and zbus's threads
+//! were most of its cost); on macOS and Windows Keychain Services and Credential Manager through the `keyring`
 //! crate (v4). There is no fallback: no Secret Service, or a locked one, is an error the user
 //! sees (never a mock or a non-persistent store).
 //!

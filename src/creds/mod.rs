@@ -17,6 +17,7 @@ use crate::files::docker_config::DockerConfigError;
 #[cfg(target_os = "linux")]
 pub mod dbus;
 pub mod ecr;
+pub mod exec;
 pub mod file;
 pub mod helper;
 pub mod keychain;
@@ -82,7 +83,7 @@ pub enum CredsError {
     HelperTimeout {
         helper: String,
         action: &'static str,
-        secs: u64,
+        secs: f64,
     },
     #[error("cannot run {path}: {source}")]
     HelperExec {
@@ -139,8 +140,27 @@ pub fn stored(
     exec_path: &[PathBuf],
     keychain: &keychain::KeychainEnv,
 ) -> Result<Option<Credential>, CredsError> {
+    stored_within(
+        config,
+        config_path,
+        key,
+        exec_path,
+        keychain,
+        helper::TIMEOUT,
+    )
+}
+
+/// [`stored`], with a helper given at most `timeout` (doctor's own timeout).
+pub fn stored_within(
+    config: &mut serde_json::Map<String, serde_json::Value>,
+    config_path: &std::path::Path,
+    key: &str,
+    exec_path: &[PathBuf],
+    keychain: &keychain::KeychainEnv,
+    timeout: std::time::Duration,
+) -> Result<Option<Credential>, CredsError> {
     match crate::files::docker_config::store_for(config, key).helper() {
-        Some(h) => open_helper(h, exec_path, keychain).get(key),
+        Some(h) => open_helper_within(h, exec_path, keychain, timeout).get(key),
         None => file::FileStore::new(config, config_path).get(key),
     }
 }
@@ -152,9 +172,21 @@ pub fn open_helper(
     path: &[PathBuf],
     keychain: &keychain::KeychainEnv,
 ) -> Box<dyn Store> {
+    open_helper_within(name, path, keychain, helper::TIMEOUT)
+}
+
+/// [`open_helper`] with each call to an external helper given at most `timeout`.
+pub fn open_helper_within(
+    name: &str,
+    path: &[PathBuf],
+    keychain: &keychain::KeychainEnv,
+    timeout: std::time::Duration,
+) -> Box<dyn Store> {
     if name == REGCTL_HELPER {
         Box::new(keychain::Keychain::new(keychain.clone()))
     } else {
-        Box::new(helper::Helper::new(name, path))
+        let mut h = helper::Helper::new(name, path);
+        h.timeout = timeout;
+        Box::new(h)
     }
 }

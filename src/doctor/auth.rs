@@ -10,11 +10,17 @@ use crate::files::docker_config::{self, StoreRef};
 use crate::files::json_file::{FileKind, JsonFile};
 use crate::hints;
 use crate::registry::challenge;
+use crate::registry::client::host_port;
 use crate::registry::client::{ClientOptions, RegistryClient, RegistryError};
+use crate::registry::engine::TokenTrust;
 use crate::registry::http1::Response;
+use crate::registry::tls_probe::{self, ProbeOptions};
 use crate::registry::token::{self, Credentials};
+use crate::registry::trust::{describe, HostTrust, TrustFailure};
+use rustls::pki_types::UnixTime;
+use serde_json::{Map, Value};
 
-fn client(inputs: &Inputs) -> RegistryClient {
+fn client(inputs: &Inputs, registry: &str) -> RegistryClient {
     let daemon = JsonFile::read(&inputs.daemon_config, FileKind::DAEMON_JSON)
         .map(|f| f.value)
         .unwrap_or_default();
@@ -24,6 +30,7 @@ fn client(inputs: &Inputs) -> RegistryClient {
     );
     opts.connect_timeout = inputs.timeout;
     opts.timeout = inputs.timeout;
+    opts.token_trust = Some((registry.to_string(), inputs.engine.get().token_trust()));
     // The phase, fallbacks and token requests included, gets the one timeout.
     RegistryClient::new(opts.within(inputs.timeout))
 }
@@ -47,13 +54,22 @@ pub fn check(probe: &Probe<'_>, api: Option<&Response>) -> Vec<Check> {
     let mut config = JsonFile::read(&inputs.client_config, FileKind::CLIENT_CONFIG)
         .map(|f| f.value)
         .unwrap_or_default();
-    let store = store_name(&docker_config::store_for(&config, &name.cred_key));
-    let stored: Option<Credential> = match creds::stored(
+    let store_ref = docker_config::store_for(&config, &name.cred_key);
+    let store = store_name(&store_ref);
+    // The plain-text key the docker CLI of this version reads (an older URL form may hold it).
+    let found_key = match store_ref {
+        StoreRef::File => auth_key(&config, inputs, &name.cred_key),
+        _ => None,
+    };
+    let key = found_key.as_deref().unwrap_or(&name.cred_key);
+    // A hanging helper gets doctor's timeout, like every other phase.
+    let stored: Option<Credential> = match creds::stored_within(
         &mut config,
         &inputs.client_config,
-        &name.cred_key,
+        key,
         &inputs.path_dirs,
         &inputs.keychain,
+        inputs.timeout,
     ) {
         Ok(c) => c,
         Err(e) => {
@@ -65,9 +81,28 @@ pub fn check(probe: &Probe<'_>, api: Option<&Response>) -> Vec<Check> {
             return vec![check];
         }
     };
-    let client = client(inputs);
+    let client = client(inputs, host);
+    let engine = inputs.engine.get();
+    if let (Some(k), Some(_)) = (&found_key, &stored) {
+        if !engine.daemon_uses_key(k, &name.cred_key) {
+            let mut check = anonymous(&client, api, host);
+            check.message = format!(
+                "the docker CLI finds credentials under the key {k:?} in config.json, but dockerd {} with the containerd image store drops them (it reduces only a lower-case http:// or https:// to the host, and {k:?} does not name {host}); {}",
+                engine.dockerd,
+                check.message
+            );
+            return vec![check];
+        }
+    }
     let Some(cred) = stored else {
-        return vec![anonymous(&client, api, host)];
+        let mut check = anonymous(&client, api, host);
+        if let Some(k) = ignored_key(&config, inputs, &name.cred_key) {
+            check.message = format!(
+                "docker CLI {} does not read the key {k:?} in config.json for {host} (only docker CLI 27 and later parse such a key as a URL); {}",
+                engine.cli, check.message
+            );
+        }
+        return vec![check];
     };
     let user = if cred.is_identity_token() {
         "an identity token".to_string()
@@ -87,6 +122,138 @@ pub fn check(probe: &Probe<'_>, api: Option<&Response>) -> Vec<Check> {
         .fix(format!("log in again: regctl login {host} -u {}", hints::shell_quote(&cred.username)))],
         Err(e) => vec![Check::fail(ids::AUTH_ERROR, format!("checking {user} from {store} failed: {e}"))],
     }
+}
+
+/// The `auths` key the docker CLI reads for `key` (exact first, then the CLI's conversion of
+/// older URL-style keys).
+fn auth_key(config: &Map<String, Value>, inputs: &Inputs, key: &str) -> Option<String> {
+    let auths = config.get("auths")?.as_object()?;
+    if auths.contains_key(key) {
+        return Some(key.to_string());
+    }
+    auths
+        .keys()
+        .find(|k| inputs.engine.get().cli_key_matches(k, key))
+        .cloned()
+}
+
+/// A URL-form key naming `key` that this CLI does not read but a newer one would.
+fn ignored_key(config: &Map<String, Value>, inputs: &Inputs, key: &str) -> Option<String> {
+    let newer = crate::registry::engine::Engine {
+        cli: crate::registry::engine::DEFAULT,
+        ..inputs.engine.get().clone()
+    };
+    let auths = config.get("auths")?.as_object()?;
+    auths
+        .keys()
+        .find(|k| newer.cli_key_matches(k, key) && !inputs.engine.get().cli_key_matches(k, key))
+        .cloned()
+}
+
+/// Phase 9b: a Bearer token realm on another host, judged with the TLS settings dockerd uses
+/// for it: the classic store reuses the registry's (its certs.d folder, its insecure setting),
+/// the containerd store trusts the system roots alone. The realm's own certs.d folder counts
+/// for neither.
+pub fn realm(probe: &Probe<'_>, api: Option<&Response>) -> Vec<Check> {
+    let Some(api) = api.filter(|a| a.status == 401) else {
+        return Vec::new();
+    };
+    let challenges = challenge::parse(
+        api.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
+            .map(|(_, v)| v.as_str()),
+    );
+    let Some(realm) = challenges
+        .iter()
+        .find(|c| c.scheme == "bearer")
+        .and_then(|c| c.param("realm"))
+        .and_then(|r| url::Url::parse(r).ok())
+        .filter(|u| u.scheme() == "https")
+    else {
+        return Vec::new();
+    };
+    let registry = &probe.name.host;
+    let realm_host = host_port(&realm);
+    if realm_host == *registry {
+        return Vec::new();
+    }
+    let inputs = probe.inputs;
+    let engine = inputs.engine.get();
+    let (trust, judged_by) = match engine.token_trust() {
+        TokenTrust::Registry => {
+            let daemon = JsonFile::read(&inputs.daemon_config, FileKind::DAEMON_JSON)
+                .map(|f| f.value)
+                .unwrap_or_default();
+            if InsecureRegistries::from_config(&daemon).is_insecure(registry, resolve) {
+                return vec![Check::ok(
+                    ids::TLS_REALM_TRUSTED,
+                    format!("dockerd {} (classic image store) reaches the token realm {realm_host} with {registry}'s TLS settings, and {registry} is an insecure registry: no verification", engine.dockerd),
+                )];
+            }
+            match HostTrust::load(&inputs.certs_dir, registry) {
+                Ok(t) => (t, format!("{registry}'s TLS settings (the system roots and certs.d/{registry}/; certs.d/{realm_host}/ does not count)")),
+                Err(_) => return Vec::new(), // certs.lint reports the folder
+            }
+        }
+        TokenTrust::SystemRoots => (
+            HostTrust::system(),
+            "the system roots alone (no certs.d folder counts for a token realm)".to_string(),
+        ),
+    };
+    let who = format!(
+        "dockerd {} ({} image store)",
+        engine.dockerd,
+        if engine.containerd_store {
+            "containerd"
+        } else {
+            "classic"
+        }
+    );
+    let hostname = realm.host_str().unwrap_or_default();
+    let port = realm.port_or_known_default().unwrap_or(443);
+    let opts = ProbeOptions {
+        connect_timeout: inputs.timeout,
+        handshake_timeout: inputs.timeout,
+    };
+    let presented = match tls_probe::probe(hostname, port, opts) {
+        Ok(p) => p,
+        // Unreachable realms are the token request's failure, reported by the auth phase.
+        Err(_) => return Vec::new(),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let bare = hostname.trim_start_matches('[').trim_end_matches(']');
+    match trust.verify(&presented.chain, bare, UnixTime::since_unix_epoch(now)) {
+        Ok(_) => vec![Check::ok(
+            ids::TLS_REALM_TRUSTED,
+            format!("the token realm {realm_host} verifies with {judged_by}, as {who} reaches it"),
+        )],
+        Err(failure) => {
+            let said = describe(&failure, bare);
+            let fix = match (&failure, engine.token_trust()) {
+                (TrustFailure::UnknownAuthority { .. }, TokenTrust::Registry) => {
+                    hints::realm_ca_in_registry_folder(&inputs.certs_dir, registry, &realm_host)
+                }
+                (TrustFailure::UnknownAuthority { .. }, TokenTrust::SystemRoots) => {
+                    hints::realm_ca_in_system_roots(&realm_host)
+                }
+                _ => hints::fix_realm_certificate(&realm_host),
+            };
+            vec![Check::fail(
+                ids::TLS_REALM_UNTRUSTED,
+                format!("{who} sends the token request to {realm_host} with {judged_by}, and it fails: {said}; docker reports it against the realm's URL"),
+            )
+            .fix(fix)]
+        }
+    }
+}
+
+fn resolve(host: &str) -> Vec<std::net::IpAddr> {
+    std::net::ToSocketAddrs::to_socket_addrs(&(host, 0))
+        .map(|it| it.map(|a| a.ip()).collect())
+        .unwrap_or_default()
 }
 
 /// No stored credentials: does the registry let anonymous clients in (a Bearer realm handing out

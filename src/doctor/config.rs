@@ -12,12 +12,16 @@ use crate::registry::names::RegistryName;
 /// The local checks; with a registry, also the credential helper docker would run for it.
 pub fn check(name: Option<&RegistryName>, inputs: &Inputs) -> Vec<Check> {
     let mut checks = vec![daemon_json(inputs)];
+    if name.is_none() {
+        checks.insert(0, engine_check(inputs));
+    }
     match JsonFile::read(&inputs.client_config, FileKind::CLIENT_CONFIG) {
         Ok(file) => {
             checks.push(Check::ok(
                 ids::CONFIG_CLIENT_JSON_OK,
                 format!("{} parses", inputs.client_config.display()),
             ));
+            checks.extend(ecr_login_store(name, &file.value, inputs));
             if let Some(name) = name {
                 checks.extend(helper(name, &file.value, inputs));
             }
@@ -34,6 +38,14 @@ pub fn check(name: Option<&RegistryName>, inputs: &Inputs) -> Vec<Check> {
         checks.extend(certs_lint(name, inputs));
     }
     checks
+}
+
+/// Which Docker's rules the report follows (put first in a registry's report once known).
+pub fn engine_check(inputs: &Inputs) -> Check {
+    Check::ok(
+        ids::CONFIG_ENGINE,
+        format!("judged by the rules of {}", inputs.engine.get().describe()),
+    )
 }
 
 /// The certs.d review `regctl certs list` shows, for this registry's folder (and its :443 twin).
@@ -90,17 +102,23 @@ fn daemon_json(inputs: &Inputs) -> Check {
     let path = &inputs.daemon_config;
     match JsonFile::read(path, FileKind::DAEMON_JSON) {
         Ok(file) => {
-            let problems = daemon_config::validate(&file.value);
+            let target = inputs.dockerd.target(&file.value);
+            let problems = daemon_config::validate(&file.value, &target);
             if problems.is_empty() {
                 Check::ok(
                     ids::CONFIG_DAEMON_JSON_OK,
-                    format!("{} is valid", path.display()),
+                    format!("{} is valid for {}", path.display(), target.describe()),
                 )
             } else {
                 let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
                 Check::fail(
                     ids::CONFIG_DAEMON_JSON_INVALID,
-                    format!("dockerd refuses {}: {}", path.display(), list.join("; ")),
+                    format!(
+                        "{} refuses {}: {}",
+                        target.describe(),
+                        path.display(),
+                        list.join("; ")
+                    ),
                 )
                 .fix(format!(
                     "see every problem with: regctl daemon validate --daemon-config {}",
@@ -114,6 +132,36 @@ fn daemon_json(inputs: &Inputs) -> Check {
         )
         .fix(hints::fix_json(path)),
     }
+}
+
+/// `credsStore: "ecr-login"`: a failure for a registry it captures (one that is not ECR and has
+/// no credHelpers entry of its own), a warning otherwise.
+fn ecr_login_store(
+    name: Option<&RegistryName>,
+    config: &serde_json::Map<String, Value>,
+    inputs: &Inputs,
+) -> Option<Check> {
+    let ecr_hosts = crate::creds::ecr::ecr_login_creds_store(config)?;
+    let captured = name.is_some_and(|n| {
+        !crate::creds::ecr::EcrHost::is_ecr(&n.host)
+            && crate::files::docker_config::cred_helper(config, &n.cred_key).is_none()
+    });
+    let status = if captured {
+        super::Status::Fail
+    } else {
+        super::Status::Warn
+    };
+    Some(
+        Check::new(
+            ids::CONFIG_CREDS_STORE_ECR_LOGIN,
+            status,
+            crate::creds::ecr::ecr_login_creds_store_problem(&inputs.client_config),
+        )
+        .fix(hints::ecr_login_creds_store(
+            &inputs.client_config,
+            &ecr_hosts,
+        )),
+    )
 }
 
 /// The credential helper docker would run for this registry: credHelpers[KEY] > credsStore.

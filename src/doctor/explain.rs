@@ -4,7 +4,11 @@
 
 use serde::Serialize;
 
+use std::path::Path;
+
 use crate::files::daemon_config::validate_host_port;
+use crate::hints;
+use crate::registry::engine::{Engine, TokenTrust};
 
 /// One recognised error and what it means.
 #[derive(Debug, Clone, Serialize)]
@@ -19,10 +23,26 @@ pub struct Explanation {
     pub fixes: Vec<String>,
 }
 
-/// Everything recognised in the text, most specific first. Empty when nothing is known.
+/// The Docker the fixes are for (rules differ by version and image store).
+pub struct Facing<'a> {
+    pub engine: &'a Engine,
+    pub certs_dir: &'a Path,
+}
+
+/// Everything recognised in the text, most specific first. Empty when nothing is known. The
+/// fixes that differ between Docker versions and image stores are given for every one.
 pub fn explain(text: &str) -> Vec<Explanation> {
+    explain_for(text, None)
+}
+
+/// `explain`, with the fixes of the Docker regctl faces when known.
+pub fn explain_for(text: &str, facing: Option<&Facing<'_>>) -> Vec<Explanation> {
     let lower = text.to_ascii_lowercase();
-    let host = registry_host(text);
+    let realm = token_realm(text);
+    let host = match &realm {
+        Some(r) => r.registry.clone(),
+        None => registry_host(text),
+    };
     let h = host.clone().unwrap_or_else(|| "REGISTRY".to_string());
     let mut out = Vec::new();
     let mut add =
@@ -36,7 +56,36 @@ pub fn explain(text: &str) -> Vec<Explanation> {
             });
         };
 
-    if lower.contains("certificate signed by unknown authority") {
+    if let Some(r) = realm.as_ref().filter(|_| lower.contains("x509: ")) {
+        let folder = || {
+            hints::realm_ca_in_registry_folder(
+                facing.map_or(Path::new(DEFAULT_CERTS_DIR), |f| f.certs_dir),
+                &h,
+                &r.realm,
+            )
+        };
+        let roots = || hints::realm_ca_in_system_roots(&r.realm);
+        let fixes = match facing.map(|f| f.engine.token_trust()) {
+            Some(TokenTrust::Registry) => vec![folder()],
+            Some(TokenTrust::SystemRoots) => vec![roots()],
+            None => vec![
+                format!("classic image store: {}", folder()),
+                format!("containerd image store: {}", roots()),
+            ],
+        };
+        add(
+            "tls.realm_untrusted",
+            "a token request (Bearer realm) failed TLS verification: x509: ...",
+            &[
+                "the registry sends clients to a token server on another host whose certificate dockerd does not trust",
+                "dockerd's classic image store reaches the realm with the REGISTRY's TLS settings (its certs.d folder), not the realm's folder",
+                "dockerd's containerd image store trusts only the system roots for the realm",
+            ],
+            &["tls.realm_untrusted"],
+            fixes,
+        );
+    }
+    if lower.contains("certificate signed by unknown authority") && realm.is_none() {
         add(
             "x509.unknown_authority",
             "x509: certificate signed by unknown authority",
@@ -68,6 +117,36 @@ pub fn explain(text: &str) -> Vec<Explanation> {
             ],
         );
     }
+    if let Some(ip) = no_ip_sans(text) {
+        add(
+            "x509.hostname_mismatch",
+            "x509: cannot validate certificate for IP because it doesn't contain any IP SANs",
+            &[
+                "the image name uses an IP address, and the certificate lists no IP address (only DNS names)",
+                "a load balancer or proxy presents its own certificate",
+            ],
+            &["tls.hostname_mismatch"],
+            vec![
+                "pull with a DNS name the certificate lists instead of the address".to_string(),
+                format!("or reissue the certificate with subjectAltName IP:{ip}"),
+            ],
+        );
+    }
+    if lower.contains("cannot perform an interactive login from a non tty device") {
+        add(
+            "auth.unauthorized",
+            "Error: Cannot perform an interactive login from a non TTY device",
+            &[
+                "the registry answered the pull with 401 (no credentials, or wrong ones) and the docker CLI tried to ask for a login on a terminal it does not have",
+                "the stored credentials are wrong or expired, or stored under another key",
+            ],
+            &["auth.no_credentials", "auth.bad_credentials"],
+            vec![
+                format!("regctl login {h}"),
+                format!("regctl doctor {h}   (tries the stored credentials)"),
+            ],
+        );
+    }
     if lower.contains("legacy common name field") {
         add(
             "x509.legacy_common_name",
@@ -96,6 +175,19 @@ pub fn explain(text: &str) -> Vec<Explanation> {
                 "check the clock: timedatectl status (enable NTP: sudo timedatectl set-ntp true)"
                     .to_string(),
             ],
+        );
+    }
+    if let Some(alert) = client_cert_alert(&lower) {
+        add(
+            "tls.client_certificate_refused",
+            alert,
+            &[
+                "the registry requires a client certificate (mTLS) and dockerd found no NAME.cert/NAME.key pair in /etc/docker/certs.d/HOST:PORT/",
+                "the pair there is not issued by a CA the registry accepts, or has expired",
+                "with TLS 1.3 this arrives after the handshake, on the first request",
+            ],
+            &["tls.client_certificate_refused"],
+            vec![crate::hints::client_certificate(&h)],
         );
     }
     if lower.contains("server gave http response to https client") {
@@ -164,13 +256,19 @@ pub fn explain(text: &str) -> Vec<Explanation> {
             vec![format!("regctl login {h}"), "regctl creds list   (shows where each registry's credentials are)".to_string()],
         );
     }
-    if lower.contains("unauthorized")
-        && (lower.contains("authentication required")
-            || lower.contains("incorrect username or password"))
+    let containerd_401 = unexpected_status(&lower, "401");
+    if containerd_401
+        || lower.contains("unauthorized")
+            && (lower.contains("authentication required")
+                || lower.contains("incorrect username or password"))
     {
         add(
             "auth.unauthorized",
-            "unauthorized: authentication required",
+            if containerd_401 {
+                "unexpected status from ... request to ...: 401 Unauthorized"
+            } else {
+                "unauthorized: authentication required"
+            },
             &[
                 "no credentials were sent: not logged in, or stored under another key",
                 "the stored credentials are wrong or expired (tokens, ECR's 12-hour passwords)",
@@ -182,10 +280,15 @@ pub fn explain(text: &str) -> Vec<Explanation> {
             ],
         );
     }
-    if lower.contains("requested access to the resource is denied") {
+    let containerd_403 = unexpected_status(&lower, "403");
+    if containerd_403 || lower.contains("requested access to the resource is denied") {
         add(
             "auth.denied",
-            "denied: requested access to the resource is denied",
+            if containerd_403 {
+                "unexpected status from ... request to ...: 403 Forbidden"
+            } else {
+                "denied: requested access to the resource is denied"
+            },
             &[
                 "the account may log in but lacks pull or push rights on this repository",
                 "the repository name is wrong (e.g. pushing to docker.io/library/NAME, or a missing namespace)",
@@ -270,6 +373,62 @@ pub fn explain(text: &str) -> Vec<Explanation> {
     out
 }
 
+const DEFAULT_CERTS_DIR: &str = "/etc/docker/certs.d";
+
+/// A token request named in an error: its realm host, and the registry when the text names the
+/// image (`failed to resolve reference "HOST/REPO:TAG"`).
+struct Realm {
+    realm: String,
+    registry: Option<String>,
+}
+
+/// dockerd quotes the token URL (`Get "https://auth/token?scope=...&service=..."`, containerd:
+/// `failed to fetch oauth token: Post "https://auth/token"` or `failed to fetch anonymous
+/// token`).
+fn token_realm(text: &str) -> Option<Realm> {
+    let lower = text.to_ascii_lowercase();
+    let by_words = lower.contains("failed to fetch oauth token")
+        || lower.contains("failed to fetch anonymous token")
+        || lower.contains("failed to authorize");
+    let urls: Vec<url::Url> = text
+        .match_indices("http")
+        .filter_map(|(i, _)| {
+            let rest = &text[i..];
+            if !(rest.starts_with("https://") || rest.starts_with("http://")) {
+                return None;
+            }
+            let end = rest.find(['"', ' ', '\'', '`']).unwrap_or(rest.len());
+            url::Url::parse(&rest[..end]).ok()
+        })
+        .collect();
+    let is_token = |u: &url::Url| {
+        u.query_pairs()
+            .any(|(k, _)| k == "scope" || k == "service" || k == "account")
+    };
+    let token_url = match urls.iter().find(|u| is_token(u)) {
+        Some(u) => u,
+        // containerd names the realm without a query: the URL after "fetch ... token".
+        None if by_words => urls.iter().rfind(|u| !u.path().starts_with("/v2/"))?,
+        None => return None,
+    };
+    let realm = crate::registry::client::host_port(token_url);
+    validate_host_port(&realm).ok()?;
+    let quoted_ref = text
+        .split("failed to resolve reference \"")
+        .nth(1)
+        .and_then(|r| r.split(['/', '"']).next())
+        .map(str::to_string);
+    // dockerd's classic store: `Head "https://REGISTRY/v2/...": Get "https://REALM/token?..."`.
+    let registry_url = urls
+        .iter()
+        .find(|u| u.path().starts_with("/v2/"))
+        .map(crate::registry::client::host_port);
+    let registry = quoted_ref
+        .or(registry_url)
+        .filter(|h| *h != realm && validate_host_port(h).is_ok());
+    Some(Realm { realm, registry })
+}
+
 /// The registry named in a Go error: the host of the first URL, or `lookup HOST`. Only a valid
 /// `host[:port]` is returned: it goes into suggested commands, and part of the pasted text can
 /// come from a hostile server (a token realm, a redirect), so nothing else may reach a shell.
@@ -301,6 +460,39 @@ fn hostname_mismatch(text: &str) -> Option<(String, String)> {
         valid_for,
         after[..end].trim_end_matches(['.', ',']).to_string(),
     ))
+}
+
+/// containerd's wording (Docker's containerd image store): `unexpected status from HEAD request
+/// to https://HOST/v2/...: 401 Unauthorized`.
+fn unexpected_status(lower: &str, status: &str) -> bool {
+    lower.split("unexpected status from ").skip(1).any(|rest| {
+        rest.split_once(": ")
+            .is_some_and(|(_, after)| after.starts_with(status))
+    })
+}
+
+/// Go's `remote error: tls: ALERT` for the alerts a server sends about the client certificate.
+fn client_cert_alert(lower: &str) -> Option<&'static str> {
+    [
+        "remote error: tls: bad certificate",
+        "remote error: tls: certificate required",
+        "remote error: tls: unknown certificate authority",
+        "remote error: tls: unknown certificate",
+        "remote error: tls: handshake failure",
+    ]
+    .into_iter()
+    .find(|a| lower.contains(a))
+}
+
+/// `x509: cannot validate certificate for 10.0.0.5 because it doesn't contain any IP SANs` ->
+/// the address (only when it is one: it goes into a suggested command).
+fn no_ip_sans(text: &str) -> Option<String> {
+    let start =
+        text.find("cannot validate certificate for ")? + "cannot validate certificate for ".len();
+    let rest = &text[start..];
+    let ip = rest.split(' ').next()?;
+    rest.contains("doesn't contain any IP SANs").then_some(())?;
+    ip.parse::<std::net::IpAddr>().ok().map(|a| a.to_string())
 }
 
 /// `exec: "docker-credential-X": executable file not found` -> "X".
@@ -349,11 +541,18 @@ mod tests {
             ("Error response from daemon: Get \"https://r.example.com/v2/x/manifests/1\": no basic auth credentials", "auth.no_basic_auth_credentials"),
             ("Error response from daemon: unauthorized: authentication required", "auth.unauthorized"),
             ("denied: requested access to the resource is denied", "auth.denied"),
+            ("Error response from daemon: unexpected status from HEAD request to https://10.0.0.5:5000/v2/hello/manifests/v1: 401 Unauthorized", "auth.unauthorized"),
+            ("failed to resolve reference \"10.0.0.5:5000/hello:v1\": unexpected status from HEAD request to https://10.0.0.5:5000/v2/hello/manifests/v1: 403 Forbidden", "auth.denied"),
             ("toomanyrequests: You have reached your pull rate limit.", "registry.rate_limited"),
             ("error getting credentials - err: exec: \"docker-credential-desktop\": executable file not found in $PATH, out: ``", "creds.helper_missing"),
             ("Get \"https://r.example.com/v2/\": proxyconnect tcp: dial tcp 127.0.0.1:3128: connect: connection refused", "proxy.unreachable"),
             ("Get \"https://r.example.invalid/v2/\": dial tcp: lookup r.example.invalid on 10.0.0.2:53: no such host", "dns.no_such_host"),
             ("dial tcp 127.0.0.1:5000: connect: connection refused", "tcp.refused"),
+            ("Get \"https://10.0.0.5:5000/v2/\": tls: failed to verify certificate: x509: cannot validate certificate for 10.0.0.5 because it doesn't contain any IP SANs", "x509.hostname_mismatch"),
+            ("Error: Cannot perform an interactive login from a non TTY device", "auth.unauthorized"),
+            ("Error response from daemon: Head \"https://10.0.0.5:5000/v2/hello/manifests/v1\": Get \"https://auth.example.com:8443/token?account=alice&scope=repository%3Ahello%3Apull&service=reg\": tls: failed to verify certificate: x509: certificate signed by unknown authority", "tls.realm_untrusted"),
+            ("Error response from daemon: failed to resolve reference \"10.0.0.5:5000/hello:v1\": failed to authorize: failed to fetch oauth token: Post \"https://auth.example.com:8443/token\": tls: failed to verify certificate: x509: certificate signed by unknown authority", "tls.realm_untrusted"),
+            ("Error response from daemon: Get \"https://10.0.0.5:5000/v2/\": remote error: tls: bad certificate", "tls.client_certificate_refused"),
             ("error getting credentials - err: exit status 1, out: `pass not initialized: exit status 1: Error: password store is empty.`", "creds.pass_not_initialized"),
             ("error getting credentials - err: exit status 1, out: `Cannot autolaunch D-Bus without X11 $DISPLAY`", "creds.no_secret_service"),
         ];
@@ -392,6 +591,53 @@ mod tests {
             Some("ecr-login")
         );
         assert!(explain("everything is fine").is_empty());
+    }
+
+    /// Found against dockerd: a token realm's TLS failure was explained as the registry's (or
+    /// the realm's) unknown CA, with a trust-ca fix naming the realm host, which fixes nothing.
+    #[test]
+    fn a_token_realms_tls_failure_names_the_fix_of_the_image_store() {
+        let classic = "Error response from daemon: Head \"https://10.0.0.5:5000/v2/hello/manifests/v1\": Get \"https://auth.example.com:8443/token?account=alice&scope=repository%3Ahello%3Apull&service=reg\": x509: certificate signed by unknown authority";
+        let engine = |store: bool| {
+            let daemon = serde_json::json!({"features": {"containerd-snapshotter": store}});
+            Engine::new(
+                crate::registry::engine::Version::new(26, 1),
+                crate::registry::engine::Source::Given,
+                crate::registry::engine::Version::new(28, 2),
+                crate::registry::engine::Source::Given,
+                daemon.as_object().unwrap(),
+            )
+        };
+        let (classic_engine, containerd_engine) = (engine(false), engine(true));
+        let certs = Path::new("/etc/docker/certs.d");
+        let facing = Facing {
+            engine: &classic_engine,
+            certs_dir: certs,
+        };
+        let e = explain_for(classic, Some(&facing));
+        assert_eq!(errors(classic), vec!["tls.realm_untrusted"]);
+        assert_eq!(
+            e[0].fixes,
+            vec![hints::realm_ca_in_registry_folder(
+                certs,
+                "10.0.0.5:5000",
+                "auth.example.com:8443"
+            )]
+        );
+        let facing = Facing {
+            engine: &containerd_engine,
+            certs_dir: certs,
+        };
+        let e = explain_for(classic, Some(&facing));
+        assert_eq!(
+            e[0].fixes,
+            vec![hints::realm_ca_in_system_roots("auth.example.com:8443")]
+        );
+        assert_eq!(
+            explain(classic)[0].fixes.len(),
+            2,
+            "both stores' fixes when the Docker is unknown"
+        );
     }
 
     /// Found by the explain fuzz target: the host was cut out of the text as is, control

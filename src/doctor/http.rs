@@ -8,7 +8,12 @@ use super::{ids, Check, Probe, Transport};
 use crate::registry::http1::{self, Response};
 
 /// The answer to `/v2/`, for the auth phase.
-pub fn api(probe: &Probe<'_>, transport: &mut Option<Transport>) -> (Option<Response>, Vec<Check>) {
+/// `sent_pair`: the TLS session offered a client certificate from certs.d.
+pub fn api(
+    probe: &Probe<'_>,
+    transport: &mut Option<Transport>,
+    sent_pair: bool,
+) -> (Option<Response>, Vec<Check>) {
     let host = &probe.name.host;
     let deadline = Instant::now() + probe.inputs.timeout;
     let result = match transport {
@@ -25,6 +30,11 @@ pub fn api(probe: &Probe<'_>, transport: &mut Option<Transport>) -> (Option<Resp
                 e.kind(),
                 std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
             );
+            if let Some(check) =
+                super::tls::client_certificate_refused(probe, &e.to_string(), sent_pair)
+            {
+                return (None, vec![check]);
+            }
             let message = if timed_out {
                 format!(
                     "GET /v2/ got no answer within {} s; docker reports \"Client.Timeout exceeded while awaiting headers\"",

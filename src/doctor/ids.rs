@@ -2,10 +2,13 @@
 //! Never rename one: add a new id instead.
 
 // Phase 1: local configuration.
+/// Which dockerd, image store and docker CLI the rules are those of.
+pub const CONFIG_ENGINE: &str = "config.engine";
 pub const CONFIG_DAEMON_JSON_OK: &str = "config.daemon_json";
 pub const CONFIG_DAEMON_JSON_INVALID: &str = "config.daemon_json_invalid";
 pub const CONFIG_CLIENT_JSON_OK: &str = "config.client_json";
 pub const CONFIG_CLIENT_JSON_INVALID: &str = "config.client_json_invalid";
+pub const CONFIG_CREDS_STORE_ECR_LOGIN: &str = "config.creds_store_ecr_login";
 pub const CREDS_HELPER_OK: &str = "creds.helper";
 pub const CREDS_HELPER_MISSING: &str = "creds.helper_missing";
 pub const CERTS_LINT: &str = "certs.lint";
@@ -35,6 +38,8 @@ pub const SKIPPED: &str = "skipped";
 pub const TLS_HANDSHAKE: &str = "tls.handshake";
 pub const TLS_HANDSHAKE_TIMEOUT: &str = "tls.handshake_timeout";
 pub const TLS_HANDSHAKE_FAILED: &str = "tls.handshake_failed";
+/// The server ended the session with a TLS alert about the client certificate (mTLS).
+pub const TLS_CLIENT_CERTIFICATE_REFUSED: &str = "tls.client_certificate_refused";
 pub const TLS_TRUSTED: &str = "tls.trusted";
 pub const TLS_UNKNOWN_AUTHORITY: &str = "tls.unknown_authority";
 pub const TLS_HOSTNAME_MISMATCH: &str = "tls.hostname_mismatch";
@@ -42,6 +47,9 @@ pub const TLS_EXPIRED: &str = "tls.expired";
 pub const TLS_NOT_YET_VALID: &str = "tls.not_yet_valid";
 pub const TLS_UNTRUSTED: &str = "tls.untrusted";
 pub const TLS_NOT_VERIFIED_INSECURE: &str = "tls.not_verified_insecure";
+/// A Bearer token realm on another host, judged with the TLS settings dockerd uses for it.
+pub const TLS_REALM_TRUSTED: &str = "tls.realm_trusted";
+pub const TLS_REALM_UNTRUSTED: &str = "tls.realm_untrusted";
 pub const HTTP_PLAIN_HTTP_NOT_INSECURE: &str = "http.plain_http_not_insecure";
 pub const HTTP_PLAIN_HTTP_INSECURE: &str = "http.plain_http_insecure";
 

@@ -91,6 +91,11 @@ pub struct Inputs {
     pub keychain: crate::creds::keychain::KeychainEnv,
     /// Per network phase: DNS, TCP connect, TLS handshake, HTTP request.
     pub timeout: Duration,
+    /// The dockerd whose rules apply (version; the image store comes from daemon.json).
+    pub dockerd: crate::files::dockerd::Engine,
+    /// The same dockerd with the docker CLI's version (detected meanwhile), for the registry
+    /// rules that differ between them.
+    pub engine: std::sync::Arc<crate::registry::engine::Detecting>,
 }
 
 /// The state one registry's diagnosis builds up as phases run.
@@ -191,13 +196,16 @@ pub fn diagnose(name: &RegistryName, inputs: &Inputs) -> RegistryReport {
         )
     });
     let mut api = None;
+    let sent_pair = tls::client_auth_sent(trust.as_ref().ok());
     probe.phase("api", |p| {
-        let (response, checks) = http::api(p, &mut transport);
+        let (response, checks) = http::api(p, &mut transport, sent_pair);
         api = response;
         checks
     });
     drop(transport);
+    probe.phase("realm", |p| auth::realm(p, api.as_ref()));
     probe.phase("auth", |p| auth::check(p, api.as_ref()));
+    probe.checks.insert(0, config::engine_check(inputs));
     let ok = !probe.checks.iter().any(|c| c.status == Status::Fail);
     if ok {
         let total: u64 = started.elapsed().as_millis() as u64;

@@ -10,6 +10,7 @@ use rustls::pki_types::UnixTime;
 use super::{ids, Check, Probe, Reach, Transport};
 use crate::files::certs_dir::pick_anchor;
 use crate::files::certs_dir::x509::{CertInfo, Timestamp};
+use crate::hints;
 use crate::registry::http1;
 use crate::registry::tls_probe::{self, ProbeError};
 use crate::registry::trust::{describe, HostTrust, TrustFailure, Trusted};
@@ -124,16 +125,13 @@ pub fn handshake(
                 ),
             )];
             if let Some(err) = &p.handshake_error {
-                let needs_client_cert = err.contains("CertificateRequired") || err.contains("certificate required") || err.contains("BadCertificate") || err.contains("HandshakeFailure");
-                let check = Check::fail(ids::TLS_HANDSHAKE_FAILED, format!("the handshake failed after the server's certificate: {err}"));
-                checks.push(if needs_client_cert {
-                    check.fix(format!(
-                        "the registry wants a client certificate: sudo regctl trust-ca {} --client-cert CLIENT.cert --client-key CLIENT.key",
-                        probe.name.host
-                    ))
-                } else {
-                    check
-                });
+                let sent_pair = client_auth_sent(trust);
+                checks.push(client_certificate_refused(probe, err, sent_pair).unwrap_or_else(|| {
+                    Check::fail(
+                        ids::TLS_HANDSHAKE_FAILED,
+                        format!("the handshake failed after the server's certificate: {err}"),
+                    )
+                }));
             }
             (Some(Transport::Tls(Box::new(session))), checks)
         }
@@ -152,11 +150,64 @@ pub fn handshake(
             ))],
         ),
         Err(ProbeError::NotTls { .. }) => plain_http(probe, reach, insecure),
+        // dockerd (and regctl's own client, for login) try an insecure registry over HTTPS,
+        // then over plain HTTP: a TLS failure there is not the verdict, the HTTP attempt is.
+        // A handshake timeout is not retried: the server hangs either way.
+        Err(e @ ProbeError::Handshake { .. }) if insecure => {
+            let (transport, mut checks) = plain_http(probe, reach, insecure);
+            checks.insert(
+                0,
+                Check::warn(
+                    ids::TLS_HANDSHAKE_FAILED,
+                    format!("{e}; dockerd goes on with plain HTTP for an insecure registry"),
+                ),
+            );
+            (transport, checks)
+        }
         Err(e) => (None, vec![Check::fail(ids::TLS_HANDSHAKE_FAILED, e.to_string())]),
     }
 }
 
-/// Phase 8: the registry answered TLS with plain HTTP.
+/// Whether certs.d holds a client pair that the handshake offers.
+pub fn client_auth_sent(trust: Option<&HostTrust>) -> bool {
+    trust.and_then(HostTrust::client_auth).is_some()
+}
+
+/// The TLS alerts a server sends about the client's certificate, as rustls names them and as
+/// Go (so dockerd) prints them after `remote error: tls: `.
+const CLIENT_CERT_ALERTS: &[(&str, &str)] = &[
+    ("BadCertificate", "bad certificate"),
+    ("CertificateRequired", "certificate required"),
+    ("UnknownCA", "unknown certificate authority"),
+    ("CertificateUnknown", "unknown certificate"),
+    ("HandshakeFailure", "handshake failure"),
+];
+
+/// A server that ends the session with an alert about the client certificate. With TLS 1.3 the
+/// client's handshake is over before the server checks its certificate, so the alert arrives
+/// on the first read, not during the handshake: both phases ask here.
+pub fn client_certificate_refused(
+    probe: &Probe<'_>,
+    error: &str,
+    sent_pair: bool,
+) -> Option<Check> {
+    let alert = error.split("received fatal alert: ").nth(1)?.trim();
+    let (_, go) = CLIENT_CERT_ALERTS
+        .iter()
+        .find(|(name, _)| alert.starts_with(name))?;
+    let host = &probe.name.host;
+    let message = if sent_pair {
+        format!("the registry refused the client certificate from certs.d/{host}/ with a TLS alert ({alert}); docker reports \"remote error: tls: {go}\": the pair is not issued by a CA the registry accepts")
+    } else {
+        format!("the registry wants a client certificate and certs.d/{host}/ holds none: it ended the session with a TLS alert ({alert}); docker reports \"remote error: tls: {go}\"")
+    };
+    Some(
+        Check::fail(ids::TLS_CLIENT_CERTIFICATE_REFUSED, message)
+            .fix(hints::client_certificate(host)),
+    )
+}
+
+/// Phase 8: the registry answered TLS with plain HTTP (or refused TLS, for an insecure one).
 fn plain_http(probe: &Probe<'_>, reach: &Reach, insecure: bool) -> (Option<Transport>, Vec<Check>) {
     let host = &probe.name.host;
     if !insecure {
@@ -234,7 +285,7 @@ pub fn chain(
         Ok(Trusted::LeafInPool) => vec![Check::ok(
             ids::TLS_TRUSTED,
             format!(
-                "the server's own certificate (self-signed, CA:TRUE) is in {}; docker accepts it (webpki-based clients would not)",
+                "the server's own certificate is itself in {}; docker accepts it (webpki-based clients would not)",
                 list_paths(&trust.ca_files)
             ),
         )],

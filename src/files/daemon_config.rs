@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
+use super::dockerd::{EngineVersion, Target};
 use super::json_file::json_type_name;
 
 pub const MIRRORS: &str = "registry-mirrors";
@@ -58,9 +59,9 @@ impl DaemonConfigError {
 /// A warning that does not stop the change (dockerd logs these too).
 pub type Warning = String;
 
-/// Validates and normalises a mirror URL as dockerd does: http or https, no userinfo, path,
-/// query or fragment, and exactly one trailing `/`.
-pub fn normalize_mirror(value: &str) -> Result<String, DaemonConfigError> {
+/// Validates and normalises a mirror URL as this dockerd does: http or https, no userinfo,
+/// query or fragment, a path only from 25.0 on, and exactly one trailing `/`.
+pub fn normalize_mirror(value: &str, version: EngineVersion) -> Result<String, DaemonConfigError> {
     let err = |reason: &str| DaemonConfigError::InvalidMirror {
         value: value.to_string(),
         reason: reason.to_string(),
@@ -82,18 +83,28 @@ pub fn normalize_mirror(value: &str) -> Result<String, DaemonConfigError> {
             "unsupported scheme {scheme:?}; use http or https"
         )));
     }
-    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    let (authority, path) = match rest.find(['/', '\\']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
     if authority.contains('@') {
         return Err(err("a username or password is not allowed in a mirror URL"));
     }
-    if authority.contains(['?', '#']) {
+    if rest.contains(['?', '#']) {
         return Err(err("a query or fragment is not allowed in a mirror URL"));
     }
-    if let Some(i) = rest.find(['/', '\\']).filter(|&i| i < authority.len()) {
-        return Err(err(&format!(
-            "a path ({}) is not allowed in a mirror URL",
-            &rest[i..]
-        )));
+    if !path.is_empty() && path != "/" {
+        if !version.at_least(25, 0) {
+            return Err(err(&format!(
+                "a path ({path}) is not allowed in a mirror URL by dockerd {version} (dockerd 25.0 and later accept one)"
+            )));
+        }
+        if let Some(c) = path
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/".contains(*c)))
+        {
+            return Err(err(&format!("{c:?} is not allowed in a mirror's path")));
+        }
     }
     if let Some(c) = authority
         .chars()
@@ -107,7 +118,13 @@ pub fn normalize_mirror(value: &str) -> Result<String, DaemonConfigError> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(err("no host"));
     }
-    Ok(format!("{}/", value.trim_end_matches('/')))
+    Ok(format!("{}/", value.strip_suffix('/').unwrap_or(value)))
+}
+
+/// The host[:port] of a valid mirror URL (for matching it against insecure-registries).
+pub fn mirror_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    Some(&rest[..rest.find('/').unwrap_or(rest.len())])
 }
 
 /// An entry of `insecure-registries` after dockerd's validation.
@@ -185,8 +202,10 @@ pub fn validate_host_port(s: &str) -> Result<(), String> {
         return Err(format!("invalid host {host:?}"));
     }
     if let Some(port) = port {
+        // Digits only, as dockerd's host:port pattern (the reference grammar's `[0-9]+`) has
+        // it: Rust's and Go's integer parsers would also take `+5000`.
         match port.parse::<u32>() {
-            Ok(p) if p <= 65535 => {}
+            Ok(p) if p <= 65535 && port.bytes().all(|b| b.is_ascii_digit()) => {}
             _ => return Err(format!("invalid port {port:?}")),
         }
     }
@@ -394,6 +413,14 @@ pub enum KeyType {
     StrList,
     /// A JSON object dockerd keeps as a map (its keys are free-form).
     Map,
+    /// A map of strings (`log-opts`: Go `map[string]string`).
+    StrMap,
+    /// A map of booleans (`features`).
+    BoolMap,
+    /// A map of maps of strings (`default-network-opts`).
+    StrMapMap,
+    /// A map of objects (`default-ulimits`, `runtimes`: Go structs).
+    ObjMap,
     /// A JSON object whose keys are themselves dockerd options (validated one level down).
     Nested,
     /// Anything: dockerd decodes it into a structure regctl does not check further.
@@ -404,10 +431,14 @@ impl KeyType {
     fn expected(self) -> &'static str {
         match self {
             KeyType::Bool => "a boolean",
-            KeyType::Int => "a number",
+            KeyType::Int => "an integer",
             KeyType::Str => "a string",
             KeyType::StrList => "an array of strings",
             KeyType::Map | KeyType::Nested => "an object",
+            KeyType::StrMap => "an object of strings",
+            KeyType::BoolMap => "an object of booleans",
+            KeyType::StrMapMap => "an object of objects of strings",
+            KeyType::ObjMap => "an object of objects",
             KeyType::Any => "any value",
         }
     }
@@ -421,9 +452,20 @@ impl KeyType {
                 .as_array()
                 .is_some_and(|a| a.iter().all(Value::is_string)),
             KeyType::Map | KeyType::Nested => value.is_object(),
+            KeyType::StrMap => map_of(value, Value::is_string),
+            KeyType::BoolMap => map_of(value, Value::is_boolean),
+            KeyType::StrMapMap => map_of(value, |v| map_of(v, Value::is_string)),
+            KeyType::ObjMap => map_of(value, Value::is_object),
             KeyType::Any => true,
         }
     }
+}
+
+/// An object whose every value passes `each` (`null` values decode as zero values in Go).
+fn map_of(value: &Value, each: impl Fn(&Value) -> bool) -> bool {
+    value
+        .as_object()
+        .is_some_and(|m| m.values().all(|v| v.is_null() || each(v)))
 }
 
 use KeyType::*;
@@ -456,10 +498,10 @@ pub const KNOWN_KEYS: &[(&str, KeyType)] = &[
     ("default-gateway", Str),
     ("default-gateway-v6", Str),
     ("default-ipc-mode", Str),
-    ("default-network-opts", Map),
+    ("default-network-opts", StrMapMap),
     ("default-runtime", Str),
     ("default-shm-size", Any),
-    ("default-ulimits", Map),
+    ("default-ulimits", ObjMap),
     ("deprecated-key-path", Str),
     ("dns", StrList),
     ("dns-opts", StrList),
@@ -467,7 +509,7 @@ pub const KNOWN_KEYS: &[(&str, KeyType)] = &[
     ("exec-opts", StrList),
     ("exec-root", Str),
     ("experimental", Bool),
-    ("features", Map),
+    ("features", BoolMap),
     ("firewall-backend", Str),
     ("fixed-cidr", Str),
     ("fixed-cidr-v6", Str),
@@ -493,7 +535,7 @@ pub const KNOWN_KEYS: &[(&str, KeyType)] = &[
     ("log-driver", Str),
     ("log-format", Str),
     ("log-level", Str),
-    ("log-opts", Map),
+    ("log-opts", StrMap),
     ("max-concurrent-downloads", Int),
     ("max-concurrent-uploads", Int),
     ("max-download-attempts", Int),
@@ -512,7 +554,7 @@ pub const KNOWN_KEYS: &[(&str, KeyType)] = &[
     (MIRRORS, StrList),
     ("resolv-conf", Str),
     ("rootless", Bool),
-    ("runtimes", Map),
+    ("runtimes", ObjMap),
     ("seccomp-profile", Str),
     ("selinux-enabled", Bool),
     ("shutdown-timeout", Int),
@@ -530,6 +572,89 @@ pub const KNOWN_KEYS: &[(&str, KeyType)] = &[
     ("userland-proxy-path", Str),
     ("userns-remap", Str),
 ];
+
+/// Options newer than dockerd 20.10, with the first release that knows them (seen: 20.10
+/// refuses, 26.1 or 28.5 accepts; the releases between come from moby's history). Older
+/// dockerds refuse them as unknown.
+const KEYS_SINCE: &[(&str, EngineVersion)] = &[
+    ("proxies", EngineVersion::new(23, 0)),
+    ("http-proxy", EngineVersion::new(23, 0)),
+    ("https-proxy", EngineVersion::new(23, 0)),
+    ("no-proxy", EngineVersion::new(23, 0)),
+    ("default-network-opts", EngineVersion::new(24, 0)),
+    ("cdi-spec-dirs", EngineVersion::new(25, 0)),
+    ("log-format", EngineVersion::new(25, 0)),
+    ("allow-direct-routing", EngineVersion::new(28, 0)),
+    ("bip6", EngineVersion::new(28, 0)),
+    ("ip-forward-no-drop", EngineVersion::new(28, 0)),
+];
+
+/// Options removed from dockerd, with the first release that refuses them as unknown.
+const KEYS_UNTIL: &[(&str, EngineVersion)] = &[
+    ("oom-score-adjust", EngineVersion::new(25, 0)),
+    ("api-cors-header", EngineVersion::new(27, 0)),
+];
+
+/// Command-line flag names that differ from their daemon.json key. dockerd's unknown-key check
+/// compares keys with its flags (moby `findConfigurationConflicts`), so such a key passes, and
+/// then the JSON decoder ignores it: dockerd starts without the setting.
+pub const FLAG_NAMES: &[(&str, &str)] = &[
+    ("add-runtime", "runtimes"),
+    ("authorization-plugin", "authorization-plugins"),
+    ("cdi-spec-dir", "cdi-spec-dirs"),
+    ("default-address-pool", "default-address-pools"),
+    ("default-network-opt", "default-network-opts"),
+    ("default-ulimit", "default-ulimits"),
+    ("dns-opt", "dns-opts"),
+    ("exec-opt", "exec-opts"),
+    ("host", "hosts"),
+    (INSECURE_FLAG, INSECURE),
+    ("label", "labels"),
+    ("log-opt", "log-opts"),
+    ("node-generic-resource", "node-generic-resources"),
+    (MIRROR_FLAG, MIRRORS),
+    ("storage-opt", "storage-opts"),
+];
+
+const MIRROR_FLAG: &str = "registry-mirror";
+const INSECURE_FLAG: &str = "insecure-registry";
+
+/// Keys whose object value dockerd keeps whole; the object of any other key is flattened and
+/// its members checked as options (moby `flatOptions`; `default-network-opts` since 24.0).
+fn is_flat(key: &str, version: EngineVersion) -> bool {
+    match key {
+        "default-network-opts" => version.at_least(24, 0),
+        _ => [
+            "cluster-store-opts",
+            "log-opts",
+            "runtimes",
+            "default-ulimits",
+            "features",
+            "builder",
+        ]
+        .contains(&key),
+    }
+}
+
+/// The daemon.json key a command-line flag name stands for.
+pub fn flag_key(flag: &str) -> Option<&'static str> {
+    FLAG_NAMES.iter().find(|(f, _)| *f == flag).map(|(_, k)| *k)
+}
+
+/// Whether this dockerd knows `key` as an option (or a flag: both pass the unknown-key check).
+fn is_option_name(key: &str, version: EngineVersion) -> bool {
+    key_type_for(key, version).is_some() || flag_key(key).is_some()
+}
+
+/// The key's type in this dockerd, or None when it does not know the key.
+pub fn key_type_for(key: &str, version: EngineVersion) -> Option<KeyType> {
+    let since = KEYS_SINCE.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let until = KEYS_UNTIL.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    if since.is_some_and(|s| version < s) || until.is_some_and(|u| version >= u) {
+        return None;
+    }
+    key_type(key)
+}
 
 /// Keys dockerd applies on SIGHUP (moby `Daemon.Reload`); everything else needs a restart.
 pub const LIVE_RELOAD_KEYS: &[&str] = &[
@@ -563,12 +688,23 @@ pub fn suggest_key(key: &str) -> Option<String> {
         .map(|(_, k)| k.to_string())
 }
 
-/// Checks one key and its value as dockerd would at start-up.
-pub fn validate_entry(key: &str, value: &Value) -> Result<(), DaemonConfigError> {
-    let Some(ty) = key_type(key) else {
+/// Checks one key and its value as this dockerd would at start-up.
+pub fn validate_entry(key: &str, value: &Value, target: &Target) -> Result<(), DaemonConfigError> {
+    let version = target.version();
+    let Some(ty) = key_type_for(key, version) else {
+        if let Some((_, until)) = KEYS_UNTIL.iter().find(|(k, _)| *k == key) {
+            return Err(DaemonConfigError::InvalidValue {
+                key: key.into(),
+                reason: format!(
+                    "removed from dockerd in {until}: dockerd {version} refuses to start with it"
+                ),
+            });
+        }
         return Err(DaemonConfigError::UnknownKey {
             key: key.to_string(),
-            suggestion: suggest_key(key),
+            suggestion: flag_key(key)
+                .map(str::to_string)
+                .or_else(|| suggest_key(key)),
         });
     };
     if value.is_null() {
@@ -578,28 +714,44 @@ pub fn validate_entry(key: &str, value: &Value) -> Result<(), DaemonConfigError>
         return Err(DaemonConfigError::WrongType {
             key: key.to_string(),
             expected: ty.expected(),
-            found: json_type_name(value),
+            found: match value {
+                // dockerd decodes these keys into Go ints: 3.5, 1e3 and 2^63 are refused.
+                Value::Number(n) if ty == Int => {
+                    if n.to_string().contains(['.', 'e', 'E']) {
+                        "a number with a fraction or an exponent"
+                    } else {
+                        "an integer outside the 64-bit range"
+                    }
+                }
+                other => json_type_name(other),
+            },
         });
     }
+    let strings = || {
+        value
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+    };
     match key {
         MIRRORS => {
-            for m in value
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
-                normalize_mirror(m)?;
+            for m in strings() {
+                normalize_mirror(m, version)?;
             }
         }
         INSECURE => {
-            for m in value
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
+            for m in strings() {
                 parse_insecure(m)?;
+            }
+        }
+        // opts.ValidateLabel: KEY=VALUE.
+        "labels" => {
+            if let Some(bad) = strings().find(|l| !l.contains('=')) {
+                return Err(DaemonConfigError::InvalidValue {
+                    key: key.into(),
+                    reason: format!("{bad:?} is not KEY=VALUE (\"bad attribute format\")"),
+                });
             }
         }
         "log-level" => {
@@ -623,28 +775,52 @@ pub fn validate_entry(key: &str, value: &Value) -> Result<(), DaemonConfigError>
                 reason: "must not be negative".into(),
             });
         }
-        "api-cors-header" => {
-            return Err(DaemonConfigError::InvalidValue {
-                key: key.into(),
-                reason: "removed from dockerd; use a reverse proxy for CORS headers".into(),
-            })
-        }
         _ => {}
     }
     if ty == Nested {
         for (k, v) in value.as_object().into_iter().flatten() {
-            validate_entry(k, v)?;
+            validate_entry(k, v, target)?;
         }
     }
     Ok(())
 }
 
-/// Every problem dockerd would refuse to start with, in file order.
-pub fn validate(config: &Map<String, Value>) -> Vec<DaemonConfigError> {
-    let mut problems: Vec<DaemonConfigError> = config
-        .iter()
-        .filter_map(|(k, v)| validate_entry(k, v).err())
-        .collect();
+/// Every problem this dockerd would refuse to start with, in file order.
+///
+/// dockerd flattens the object of every key that is not a flat option one level and checks its
+/// members as options; the key itself then only has to decode (an unknown key holding known
+/// options is ignored). Keys are checked against its flags, so a flag's name passes and is
+/// ignored too (see `advisories`).
+pub fn validate(config: &Map<String, Value>, target: &Target) -> Vec<DaemonConfigError> {
+    let version = target.version();
+    let mut problems = Vec::new();
+    for (key, value) in config {
+        if let (Some(members), false) = (value.as_object(), is_flat(key, version)) {
+            let ty = key_type_for(key, version);
+            if ty == Some(Nested) {
+                problems.extend(validate_entry(key, value, target).err());
+                continue;
+            }
+            let unknown: Vec<DaemonConfigError> = members
+                .keys()
+                .filter(|k| !is_option_name(k, version))
+                .map(|k| DaemonConfigError::UnknownKey {
+                    key: k.clone(),
+                    suggestion: suggest_key(k),
+                })
+                .collect();
+            if !unknown.is_empty() {
+                problems.extend(unknown);
+            } else if ty.is_some() {
+                problems.extend(validate_entry(key, value, target).err());
+            }
+            continue;
+        }
+        if key_type_for(key, version).is_none() && flag_key(key).is_some() {
+            continue;
+        }
+        problems.extend(validate_entry(key, value, target).err());
+    }
     if config.contains_key("host-gateway-ip") && config.contains_key("host-gateway-ips") {
         problems.push(DaemonConfigError::InvalidValue {
             key: "host-gateway-ip".into(),
@@ -654,16 +830,67 @@ pub fn validate(config: &Map<String, Value>) -> Vec<DaemonConfigError> {
     problems
 }
 
-/// Notes that do not stop dockerd but that a user should know.
-pub fn advisories(config: &Map<String, Value>) -> Vec<Warning> {
+/// Notes that do not stop dockerd but that a user should know: keys it ignores, deprecations,
+/// and what the image store changes.
+pub fn advisories(config: &Map<String, Value>, target: &Target) -> Vec<Warning> {
+    let version = target.version();
     let mut out = Vec::new();
+    for (key, value) in config {
+        if key_type_for(key, version).is_some() {
+            continue;
+        }
+        if let Some(real) = flag_key(key) {
+            out.push(format!(
+                "{key} is dockerd's command-line flag name; dockerd {version} ignores it in daemon.json and starts without it (the key is {real}): {}",
+                crate::hints::rename_flag_named_key(key, real)
+            ));
+        } else if value.is_object() && !is_flat(key, version) {
+            out.push(format!(
+                "dockerd {version} ignores {key}: it is not an option (dockerd only checks the keys inside it)"
+            ));
+        }
+    }
     if config.contains_key("allow-nondistributable-artifacts") {
         out.push(
             "allow-nondistributable-artifacts is deprecated and does nothing since Docker 28"
                 .to_string(),
         );
     }
+    if target.drops_http_mirror_scheme() {
+        let insecure = InsecureRegistries::from_config(config);
+        for m in string_list(config, MIRRORS)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+        {
+            if let Some(w) = http_mirror_warning(&m, &insecure, target) {
+                out.push(w);
+            }
+        }
+    }
     out
+}
+
+/// With the containerd image store before 28.0, dockerd drops `http://` from a mirror and
+/// tries HTTPS unless the mirror's host is also an insecure registry (seen with 26.1; 28.0's
+/// daemon/hosts.go keeps the mirror's scheme, and 28.5 pulls through an http:// mirror).
+pub fn http_mirror_warning(
+    mirror: &str,
+    insecure: &InsecureRegistries,
+    target: &Target,
+) -> Option<Warning> {
+    if !target.drops_http_mirror_scheme() || !mirror.to_ascii_lowercase().starts_with("http://") {
+        return None;
+    }
+    let host = mirror_host(mirror)?;
+    if insecure.is_insecure(host, |_| Vec::new()) {
+        return None;
+    }
+    Some(format!(
+        "{} drops http:// from the mirror {mirror} and tries HTTPS unless {host} is also an insecure registry: {}",
+        target.describe(),
+        crate::hints::insecure_for_http_mirror(host)
+    ))
 }
 
 /// Of the keys whose values differ between two versions of the file, those that need a restart.
@@ -696,15 +923,90 @@ pub fn changed_keys(before: &Map<String, Value>, after: &Map<String, Value>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::dockerd::Engine;
+
+    const V20: EngineVersion = EngineVersion::new(20, 10);
+
+    fn target(major: u32, minor: u32) -> Target {
+        Engine {
+            version: EngineVersion::new(major, minor),
+            source: crate::files::dockerd::VersionSource::Override,
+        }
+        .target(&Map::new())
+    }
+
+    /// dockerd 25.0+ accepts a path in a mirror URL (moby registry.ValidateMirror); the raw
+    /// text must still be what Go reads.
+    #[test]
+    fn mirror_paths_are_accepted_from_25_on() {
+        let v26 = EngineVersion::new(26, 1);
+        assert_eq!(
+            normalize_mirror("https://m.example.com/dockerhub", v26).unwrap(),
+            "https://m.example.com/dockerhub/"
+        );
+        assert!(normalize_mirror("https://m.example.com/dockerhub", V20).is_err());
+        for bad in [
+            "https://m.example.com/a\\b",
+            "https://m.example.com/a b",
+            "https://m.example.com/?q",
+        ] {
+            assert!(normalize_mirror(bad, v26).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            mirror_host("http://10.0.0.1:5000/x/"),
+            Some("10.0.0.1:5000")
+        );
+    }
+
+    /// Keys spelled like dockerd's flags pass its unknown-key check and are ignored: a warning,
+    /// not a problem. A section of unknown name holding known options is ignored the same way.
+    #[test]
+    fn flag_named_keys_and_unknown_sections_are_warnings() {
+        let config: Map<String, Value> = serde_json::from_str(
+            r#"{"registry-mirror": ["https://m.example.com"], "bogus": {"debug": true}}"#,
+        )
+        .unwrap();
+        let t = target(26, 1);
+        assert_eq!(validate(&config, &t), Vec::new());
+        let notes = advisories(&config, &t);
+        assert!(
+            notes[0].contains("the key is registry-mirrors"),
+            "{notes:?}"
+        );
+        assert!(notes[1].contains("ignores bogus"), "{notes:?}");
+        let nested: Map<String, Value> =
+            serde_json::from_str(r#"{"log-opt": {"max-size": "10m"}}"#).unwrap();
+        assert!(matches!(
+            &validate(&nested, &t)[..],
+            [DaemonConfigError::UnknownKey { key, .. }] if key == "max-size"
+        ));
+    }
+
+    /// Nested maps are typed as Go decodes them; keys newer or older than the version are unknown.
+    #[test]
+    fn nested_types_and_versioned_keys() {
+        let t = target(26, 1);
+        let bad: Map<String, Value> =
+            serde_json::from_str(r#"{"log-opts": {"max-size": 10}}"#).unwrap();
+        assert_eq!(validate(&bad, &t).len(), 1);
+        let proxies: Map<String, Value> =
+            serde_json::from_str(r#"{"proxies": {"http-proxy": "http://p:3128"}}"#).unwrap();
+        assert!(validate(&proxies, &t).is_empty());
+        assert!(!validate(&proxies, &target(20, 10)).is_empty());
+        let oom: Map<String, Value> =
+            serde_json::from_str(r#"{"oom-score-adjust": -500}"#).unwrap();
+        assert!(validate(&oom, &target(20, 10)).is_empty());
+        assert!(!validate(&oom, &t).is_empty());
+    }
 
     #[test]
     fn mirrors_normalised_like_dockerd() {
         assert_eq!(
-            normalize_mirror("https://m.example.com").unwrap(),
+            normalize_mirror("https://m.example.com", V20).unwrap(),
             "https://m.example.com/"
         );
         assert_eq!(
-            normalize_mirror("http://10.0.0.1:5000/").unwrap(),
+            normalize_mirror("http://10.0.0.1:5000/", V20).unwrap(),
             "http://10.0.0.1:5000/"
         );
         for bad in [
@@ -716,7 +1018,10 @@ mod tests {
             "https://m.example.com/#x",
             "",
         ] {
-            assert!(normalize_mirror(bad).is_err(), "{bad} should be refused");
+            assert!(
+                normalize_mirror(bad, V20).is_err(),
+                "{bad} should be refused"
+            );
         }
     }
 
@@ -737,14 +1042,17 @@ mod tests {
             "\0\0http://m.example.com",
             "\u{1}https://m.example.com",
         ] {
-            assert!(normalize_mirror(bad).is_err(), "{bad:?} should be refused");
+            assert!(
+                normalize_mirror(bad, V20).is_err(),
+                "{bad:?} should be refused"
+            );
         }
         assert_eq!(
-            normalize_mirror("https://[fd00::1]:5000").unwrap(),
+            normalize_mirror("https://[fd00::1]:5000", V20).unwrap(),
             "https://[fd00::1]:5000/"
         );
         assert_eq!(
-            normalize_mirror("http://my_mirror.local").unwrap(),
+            normalize_mirror("http://my_mirror.local", V20).unwrap(),
             "http://my_mirror.local/"
         );
     }
@@ -794,6 +1102,27 @@ mod tests {
         assert!(parse_insecure("[fd00::1]:5000").is_ok());
     }
 
+    /// moby's validateHostPort: the host:port pattern refuses `+5000` (Go's Atoi alone would
+    /// take it); a bare IPv6 address and port 0 pass (net.ParseIP, `v < 0 || v > 65535`).
+    #[test]
+    fn insecure_ports_are_digits_as_in_dockerd() {
+        for bad in [
+            "r.io:+5000",
+            "r.io:-1",
+            "r.io:5_000",
+            "r.io: 5000",
+            "10.0.0.1:+80",
+        ] {
+            assert!(parse_insecure(bad).is_err(), "{bad:?} should be refused");
+        }
+        for good in ["::1", "r.io:0", "r.io:65535", "[::1]:5000"] {
+            assert!(
+                parse_insecure(good).is_ok(),
+                "{good:?} is what dockerd takes"
+            );
+        }
+    }
+
     #[test]
     fn insecure_matching_like_dockerd() {
         let mut config = Map::new();
@@ -820,7 +1149,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_get_a_suggestion() {
-        let err = validate_entry("registry-mirror", &serde_json::json!([])).unwrap_err();
+        let err =
+            validate_entry("registry-mirror", &serde_json::json!([]), &target(28, 5)).unwrap_err();
         assert_eq!(
             err,
             DaemonConfigError::UnknownKey {
@@ -828,12 +1158,20 @@ mod tests {
                 suggestion: Some("registry-mirrors".into())
             }
         );
-        assert!(validate_entry("registry-mirrors", &serde_json::json!("x")).is_err());
+        assert!(
+            validate_entry("registry-mirrors", &serde_json::json!("x"), &target(28, 5)).is_err()
+        );
         assert!(validate_entry(
             "proxies",
-            &serde_json::json!({"http-proxy": "http://p:3128"})
+            &serde_json::json!({"http-proxy": "http://p:3128"}),
+            &target(28, 5)
         )
         .is_ok());
-        assert!(validate_entry("proxies", &serde_json::json!({"http-prxy": "x"})).is_err());
+        assert!(validate_entry(
+            "proxies",
+            &serde_json::json!({"http-prxy": "x"}),
+            &target(28, 5)
+        )
+        .is_err());
     }
 }

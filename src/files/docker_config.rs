@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde_json::{Map, Value};
 
+use super::secrets::is_member;
 use crate::registry::names::convert_to_hostname;
 
 pub const AUTHS: &str = "auths";
@@ -73,38 +74,71 @@ impl std::fmt::Debug for AuthEntry {
     }
 }
 
-fn object<'a>(
+/// The members of the top-level object that docker's decoder reads into field `field` (any
+/// spelling: `auths`, `Auths`, `AUTHS`, ...), in file order.
+fn spellings<'a>(
+    config: &'a Map<String, Value>,
+    field: &'a str,
+) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
+    config.iter().filter(move |(k, _)| is_member(k, field))
+}
+
+/// A map-valued field (`auths`, `credHelpers`) as docker's decoder builds it: every spelling of
+/// the member merges into one map in file order (a later entry replaces an earlier one of the same
+/// key, a `null` empties the map). Entries keep the position of their first appearance.
+fn merged<'a>(
     config: &'a Map<String, Value>,
     path: &Path,
-    key: &str,
-) -> Result<Option<&'a Map<String, Value>>, DockerConfigError> {
-    match config.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(m)) => Ok(Some(m)),
-        Some(_) => Err(DockerConfigError::WrongType {
-            path: path.to_path_buf(),
-            key: key.to_string(),
-            expected: "an object",
-        }),
+    field: &'a str,
+) -> Result<Vec<(&'a String, &'a Value)>, DockerConfigError> {
+    let mut out: Vec<(&String, &Value)> = Vec::new();
+    for (name, value) in spellings(config, field) {
+        match value {
+            Value::Null => out.clear(),
+            Value::Object(m) => {
+                for (k, v) in m {
+                    match out.iter_mut().find(|(seen, _)| *seen == k) {
+                        Some(slot) => slot.1 = v,
+                        None => out.push((k, v)),
+                    }
+                }
+            }
+            _ => {
+                return Err(DockerConfigError::WrongType {
+                    path: path.to_path_buf(),
+                    key: name.clone(),
+                    expected: "an object",
+                })
+            }
+        }
     }
+    Ok(out)
 }
 
-/// `credsStore`, when set to a non-empty string.
+/// `credsStore`, when set to a non-empty string (the last spelling docker reads wins).
 pub fn creds_store(config: &Map<String, Value>) -> Option<&str> {
-    config
-        .get(CREDS_STORE)
-        .and_then(Value::as_str)
+    spellings(config, CREDS_STORE)
+        .filter_map(|(_, v)| v.as_str())
+        .last()
         .filter(|s| !s.is_empty())
 }
 
-/// `credHelpers[KEY]` (exact match, as docker: no wildcards, no URL forms).
+/// `credHelpers[KEY]` (exact key, as docker: no wildcards, no URL forms; every spelling of
+/// `credHelpers` counts, the last one wins).
 pub fn cred_helper<'a>(config: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    config
-        .get(CRED_HELPERS)
-        .and_then(Value::as_object)
-        .and_then(|m| m.get(key))
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
+    let mut found = None;
+    for (_, v) in spellings(config, CRED_HELPERS) {
+        match v {
+            Value::Null => found = None,
+            Value::Object(m) => {
+                if let Some(h) = m.get(key) {
+                    found = h.as_str();
+                }
+            }
+            _ => {}
+        }
+    }
+    found.filter(|s| !s.is_empty())
 }
 
 /// Docker's order: `credHelpers[KEY]` > `credsStore` > plain-text `auths`.
@@ -118,6 +152,30 @@ pub fn store_for(config: &Map<String, Value>, key: &str) -> StoreRef {
     StoreRef::File
 }
 
+/// Every `auths` key that docker's lookup of `key` could use, best first: the exact key, then
+/// older URL-style keys that convert to it (`https://host/v1/`), in file order (docker/cli
+/// fileStore.Get; docker tries those in Go's random map order, regctl in file order). Only the
+/// first is what docker reads; the others are shadowed by it.
+pub fn auth_keys_for(
+    config: &Map<String, Value>,
+    path: &Path,
+    key: &str,
+) -> Result<Vec<String>, DockerConfigError> {
+    let auths = merged(config, path, AUTHS)?;
+    let mut keys: Vec<String> = auths
+        .iter()
+        .filter(|(k, _)| *k == key)
+        .map(|(k, _)| (*k).clone())
+        .collect();
+    keys.extend(
+        auths
+            .iter()
+            .filter(|(k, _)| *k != key && convert_to_hostname(k) == key)
+            .map(|(k, _)| (*k).clone()),
+    );
+    Ok(keys)
+}
+
 /// The `auths` key that holds `key`: the exact key, else an older URL-style key that converts to
 /// it (docker/cli fileStore.Get).
 pub fn find_auth_key(
@@ -125,16 +183,19 @@ pub fn find_auth_key(
     path: &Path,
     key: &str,
 ) -> Result<Option<String>, DockerConfigError> {
-    let Some(auths) = object(config, path, AUTHS)? else {
-        return Ok(None);
-    };
-    if auths.contains_key(key) {
-        return Ok(Some(key.to_string()));
-    }
-    Ok(auths
-        .keys()
-        .find(|k| convert_to_hostname(k) == key)
-        .cloned())
+    Ok(auth_keys_for(config, path, key)?.into_iter().next())
+}
+
+/// The `auths` entry docker reads under exactly this key (any spelling of `auths`, the last wins).
+fn auth_entry<'a>(
+    config: &'a Map<String, Value>,
+    path: &Path,
+    key: &str,
+) -> Result<Option<&'a Value>, DockerConfigError> {
+    Ok(merged(config, path, AUTHS)?
+        .into_iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v))
 }
 
 /// The decoded plain-text credentials for `key` (None when absent or only a `{}` marker).
@@ -146,35 +207,63 @@ pub fn get_auth(
     let Some(found) = find_auth_key(config, path, key)? else {
         return Ok(None);
     };
-    let entry = &config[AUTHS][&found];
-    decode_entry(entry, path, &found)
+    match auth_entry(config, path, &found)? {
+        Some(entry) => decode_entry(entry, path, &found),
+        None => Ok(None),
+    }
 }
 
-/// Every `auths` entry: key and decoded credentials (None for markers).
+/// Every `auths` entry docker reads (all spellings of `auths` merged): key and decoded
+/// credentials (None for markers). Stops at the first entry docker could not decode either.
 pub fn all_auths(
     config: &Map<String, Value>,
     path: &Path,
 ) -> Result<Vec<(String, Option<AuthEntry>)>, DockerConfigError> {
-    let Some(auths) = object(config, path, AUTHS)? else {
-        return Ok(Vec::new());
-    };
-    auths
-        .iter()
+    merged(config, path, AUTHS)?
+        .into_iter()
         .map(|(k, v)| Ok((k.clone(), decode_entry(v, path, k)?)))
         .collect()
 }
 
-/// Every `credHelpers` entry.
+/// One `auths` entry decoded: its credentials (None for a marker), or why docker cannot read it.
+pub type Decoded = Result<Option<AuthEntry>, DockerConfigError>;
+
+/// Every `auths` key docker reads, with each entry decoded on its own: a broken entry is its
+/// error, the others still come back (for `logout --all`, which must remove what it can).
+pub fn auth_keys(
+    config: &Map<String, Value>,
+    path: &Path,
+) -> Result<Vec<(String, Decoded)>, DockerConfigError> {
+    Ok(merged(config, path, AUTHS)?
+        .into_iter()
+        .map(|(k, v)| (k.clone(), decode_entry(v, path, k)))
+        .collect())
+}
+
+/// Every `credHelpers` entry docker reads (all spellings merged, the last wins).
 pub fn all_cred_helpers(config: &Map<String, Value>) -> Vec<(String, String)> {
-    config
-        .get(CRED_HELPERS)
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        })
+    merged(config, Path::new(""), CRED_HELPERS)
         .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect()
+}
+
+/// The string member docker's decoder reads as `field` (any spelling; the last wins; `null`
+/// leaves it as it was), or an error naming it when it is not a string.
+fn string_member<'a>(
+    obj: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a str>, &'static str> {
+    let mut found = None;
+    for (_, v) in obj.iter().filter(|(k, _)| is_member(k, field)) {
+        match v {
+            Value::Null => {}
+            Value::String(s) => found = Some(s.as_str()),
+            _ => return Err("a member docker reads as text is not a string"),
+        }
+    }
+    Ok(found)
 }
 
 fn decode_entry(
@@ -194,17 +283,31 @@ fn decode_entry(
             expected: "an object",
         });
     };
-    let identity_token = obj
-        .get("identitytoken")
-        .and_then(Value::as_str)
+    // Member names as docker's Go decoder matches them (`Auth`, `IDENTITYTOKEN`, ...).
+    let identity_token = string_member(obj, "identitytoken")
+        .map_err(bad)?
         .filter(|s| !s.is_empty())
         .map(str::to_string);
-    let auth = obj.get("auth").and_then(Value::as_str).unwrap_or_default();
+    let auth = string_member(obj, "auth").map_err(bad)?.unwrap_or_default();
     if auth.is_empty() {
-        return Ok(identity_token.map(|t| AuthEntry {
-            username: String::new(),
-            password: String::new(),
-            identity_token: Some(t),
+        // Without `auth`, docker uses `username` and `password` as they are in the file.
+        let username = string_member(obj, "username")
+            .map_err(bad)?
+            .unwrap_or_default();
+        let password = string_member(obj, "password")
+            .map_err(bad)?
+            .unwrap_or_default();
+        if username.is_empty() && password.is_empty() {
+            return Ok(identity_token.map(|t| AuthEntry {
+                username: String::new(),
+                password: String::new(),
+                identity_token: Some(t),
+            }));
+        }
+        return Ok(Some(AuthEntry {
+            username: username.to_string(),
+            password: password.to_string(),
+            identity_token,
         }));
     }
     let raw = base64::engine::general_purpose::STANDARD
@@ -240,13 +343,29 @@ pub fn encode_auth(entry: &AuthEntry) -> Value {
     Value::Object(obj)
 }
 
+/// The spelling of a map field (`auths`, `credHelpers`) that regctl writes `key` into: the one
+/// docker reads it from now (the last spelling holding it, with no `null` after it), else the
+/// last spelling in the file, which docker's decoder lets win; `auths` itself when there is none.
+fn write_spelling(config: &Map<String, Value>, field: &str, key: &str) -> String {
+    let all: Vec<(&String, &Value)> = spellings(config, field).collect();
+    all.iter()
+        .rev()
+        .take_while(|(_, v)| !v.is_null())
+        .find(|(_, v)| v.as_object().is_some_and(|m| m.contains_key(key)))
+        .or(all.last())
+        .map(|(k, _)| (*k).clone())
+        .unwrap_or_else(|| field.to_string())
+}
+
 fn object_mut<'a>(
     config: &'a mut Map<String, Value>,
     path: &Path,
-    key: &str,
+    field: &str,
+    entry: &str,
 ) -> Result<&'a mut Map<String, Value>, DockerConfigError> {
+    let key = write_spelling(config, field, entry);
     let slot = config
-        .entry(key.to_string())
+        .entry(key.clone())
         .or_insert_with(|| Value::Object(Map::new()));
     if slot.is_null() {
         *slot = Value::Object(Map::new());
@@ -254,69 +373,99 @@ fn object_mut<'a>(
     slot.as_object_mut()
         .ok_or_else(|| DockerConfigError::WrongType {
             path: path.to_path_buf(),
-            key: key.to_string(),
+            key,
             expected: "an object",
         })
 }
 
+/// Removes `key` from every spelling of map field `field` except `keep`; returns what was there.
+fn remove_from_spellings(
+    config: &mut Map<String, Value>,
+    field: &str,
+    key: &str,
+    keep: Option<&str>,
+) -> Option<Value> {
+    let mut last = None;
+    for (name, value) in config.iter_mut() {
+        if Some(name.as_str()) == keep || !is_member(name, field) {
+            continue;
+        }
+        if let Some(m) = value.as_object_mut() {
+            if let Some(v) = m.shift_remove(key) {
+                last = Some(v);
+            }
+        }
+    }
+    last
+}
+
 /// Sets `auths[KEY]`: the encoded credentials, or `{}` (the marker docker leaves when a helper
 /// holds the secret). An existing equal value is left as is, so an unchanged file is not written.
+/// The entry lands in the spelling of `auths` docker lets win, and leaves every other one.
 pub fn set_auth(
     config: &mut Map<String, Value>,
     path: &Path,
     key: &str,
     entry: Option<&AuthEntry>,
 ) -> Result<(), DockerConfigError> {
-    let value = match entry {
-        Some(e) => encode_auth(e),
-        None => Value::Object(Map::new()),
+    let target = write_spelling(config, AUTHS, key);
+    // What docker reads under this key now (it may sit in another spelling of `auths`).
+    let existing = auth_entry(config, path, key)?.cloned();
+    let value = match (entry, existing) {
+        (Some(e), _) => encode_auth(e),
+        // Keep the fields docker does not write (email, registrytoken) of an existing marker;
+        // the secret goes, in every spelling docker reads it.
+        (None, Some(Value::Object(mut existing))) => {
+            existing.retain(|k, _| {
+                !["auth", "identitytoken", "password"]
+                    .iter()
+                    .any(|f| is_member(k, f))
+            });
+            Value::Object(existing)
+        }
+        (None, _) => Value::Object(Map::new()),
     };
-    let auths = object_mut(config, path, AUTHS)?;
-    // Keep the fields docker does not write (email, registrytoken) of an existing marker.
-    match auths.get_mut(key) {
-        Some(Value::Object(existing)) if entry.is_none() => {
-            existing.remove("auth");
-            existing.remove("identitytoken");
-            existing.remove("password");
-        }
-        _ => {
-            auths.insert(key.to_string(), value);
-        }
+    remove_from_spellings(config, AUTHS, key, Some(&target));
+    let auths = object_mut(config, path, AUTHS, key)?;
+    if auths.get(key) != Some(&value) {
+        auths.insert(key.to_string(), value);
     }
     Ok(())
 }
 
-/// Removes `auths[k]` for each key; returns whether any held plain-text credentials or existed.
+/// Removes `auths[k]` for each key, from every spelling of `auths`; returns whether any existed.
 pub fn remove_auths(config: &mut Map<String, Value>, keys: &[String]) -> bool {
-    let Some(auths) = config.get_mut(AUTHS).and_then(Value::as_object_mut) else {
-        return false;
-    };
     let mut removed = false;
     for k in keys {
-        removed |= auths.shift_remove(k).is_some();
+        removed |= remove_from_spellings(config, AUTHS, k, None).is_some();
     }
     removed
 }
 
-/// Sets `credHelpers[KEY] = helper`.
+/// Sets `credHelpers[KEY] = helper` (in the spelling docker lets win; out of the others).
 pub fn set_cred_helper(
     config: &mut Map<String, Value>,
     path: &Path,
     key: &str,
     helper: &str,
 ) -> Result<(), DockerConfigError> {
-    object_mut(config, path, CRED_HELPERS)?.insert(key.to_string(), Value::String(helper.into()));
+    let target = write_spelling(config, CRED_HELPERS, key);
+    remove_from_spellings(config, CRED_HELPERS, key, Some(&target));
+    let helpers = object_mut(config, path, CRED_HELPERS, key)?;
+    let value = Value::String(helper.into());
+    if helpers.get(key) != Some(&value) {
+        helpers.insert(key.to_string(), value);
+    }
     Ok(())
 }
 
-/// Removes `credHelpers[KEY]`; an emptied `credHelpers` is dropped.
+/// Removes `credHelpers[KEY]` from every spelling; an emptied `credHelpers` is dropped.
 pub fn remove_cred_helper(config: &mut Map<String, Value>, key: &str) -> bool {
-    let Some(helpers) = config.get_mut(CRED_HELPERS).and_then(Value::as_object_mut) else {
-        return false;
-    };
-    let removed = helpers.shift_remove(key).is_some();
-    if helpers.is_empty() {
-        config.shift_remove(CRED_HELPERS);
+    let removed = remove_from_spellings(config, CRED_HELPERS, key, None).is_some();
+    if removed {
+        config.retain(|k, v| {
+            !(is_member(k, CRED_HELPERS) && v.as_object().is_some_and(|m| m.is_empty()))
+        });
     }
     removed
 }
@@ -371,5 +520,76 @@ mod tests {
         };
         set_auth(&mut c, p, "r.io", Some(&e)).unwrap();
         assert_eq!(get_auth(&c, p, "r.io").unwrap().unwrap(), e);
+    }
+
+    #[test]
+    fn docker_reads_every_spelling_and_the_exact_key_wins() {
+        let p = Path::new("config.json");
+        // cjpwdw== = base64("r:pw"), bzpvbGQ= = base64("o:old")
+        let c = map(json!({
+            "auths": {"r.io": {"Auth": "cjpwdw=="}, "https://r.io/v1/": {"auth": "bzpvbGQ="}},
+            "AUTHS": {"s.io": {"AUTH": "x"}},
+            "CredHelpers": {"h.io": "pass"},
+            "credsstore": "secretservice",
+        }));
+        let a = get_auth(&c, p, "r.io").unwrap().unwrap();
+        assert_eq!((a.username.as_str(), a.password.as_str()), ("r", "pw"));
+        assert_eq!(
+            auth_keys_for(&c, p, "r.io").unwrap(),
+            ["r.io", "https://r.io/v1/"]
+        );
+        assert_eq!(cred_helper(&c, "h.io"), Some("pass"));
+        assert_eq!(creds_store(&c), Some("secretservice"));
+        let keys: Vec<String> = auth_keys(&c, p)
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, ["r.io", "https://r.io/v1/", "s.io"]);
+        // A later spelling replaces an earlier entry; null empties what came before.
+        let c = map(
+            json!({"auths": {"r.io": {"auth": "bzpvbGQ="}}, "Auths": {"r.io": {"auth": "cjpwdw=="}}}),
+        );
+        assert_eq!(get_auth(&c, p, "r.io").unwrap().unwrap().username, "r");
+        let c = map(json!({"auths": {"r.io": {"auth": "cjpwdw=="}}, "Auths": null}));
+        assert_eq!(get_auth(&c, p, "r.io").unwrap(), None);
+        // username/password without auth are read as docker reads them.
+        let c = map(json!({"auths": {"r.io": {"Username": "u", "PASSWORD": "p"}}}));
+        assert_eq!(get_auth(&c, p, "r.io").unwrap().unwrap().password, "p");
+    }
+
+    #[test]
+    fn writes_land_where_docker_reads_them_and_leave_no_secret() {
+        let p = Path::new("config.json");
+        let mut c = map(
+            json!({"auths": {"a.io": {}}, "Auths": {"r.io": {"Auth": "cjpwdw==", "email": "e"}}}),
+        );
+        set_auth(&mut c, p, "r.io", None).unwrap();
+        assert_eq!(c["Auths"]["r.io"], json!({"email": "e"}));
+        set_auth(
+            &mut c,
+            p,
+            "n.io",
+            Some(&AuthEntry {
+                username: "u".into(),
+                password: "p".into(),
+                identity_token: None,
+            }),
+        )
+        .unwrap();
+        assert!(
+            c["Auths"].get("n.io").is_some(),
+            "the last spelling wins in docker"
+        );
+        assert!(remove_auths(
+            &mut c,
+            &["r.io".to_string(), "a.io".to_string()]
+        ));
+        assert_eq!(c["auths"], json!({}));
+        let mut c = map(json!({"credHelpers": {"r.io": "pass"}, "CREDHELPERS": {"r.io": "x"}}));
+        set_cred_helper(&mut c, p, "r.io", "regctl").unwrap();
+        assert_eq!(cred_helper(&c, "r.io"), Some("regctl"));
+        assert!(remove_cred_helper(&mut c, "r.io"));
+        assert_eq!(cred_helper(&c, "r.io"), None);
     }
 }

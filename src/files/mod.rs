@@ -1,7 +1,11 @@
 //! The on-disk formats regctl reads and edits. Nothing here prints or prompts: functions return
 //! data and typed errors for `commands` to present.
 
+pub mod bounded;
 pub mod certs_dir;
 pub mod daemon_config;
 pub mod docker_config;
+pub mod dockerd;
 pub mod json_file;
+pub mod secrets;
+pub mod system_trust;

@@ -13,7 +13,6 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::Read;
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -24,8 +23,10 @@ use reqwest::Method;
 use url::Url;
 
 use super::challenge::{self, Challenge};
+use super::engine::TokenTrust;
 use super::trust::{HostTrust, TrustError};
 use crate::error::chain;
+use crate::files::bounded;
 use crate::files::daemon_config::InsecureRegistries;
 
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +94,7 @@ impl Transport {
 
 /// The most a response body may hold. Registries answer `/v2/` and token requests with a few KB
 /// (a JWT with a certificate chain stays under 16 KB); anything bigger is refused, not buffered.
-pub const MAX_BODY: u64 = 1 << 20;
+pub const MAX_BODY: u64 = bounded::limits::HTTP_BODY;
 
 /// Why [`read_capped`] gave up.
 #[derive(Debug)]
@@ -103,21 +104,20 @@ pub enum CappedRead {
     Io(std::io::Error),
 }
 
-/// An answer's body, refused past [`MAX_BODY`] whether or not its length was declared: reading
-/// stops one byte past the cap, so a hostile server cannot fill memory. Also used for AWS
-/// answers (`creds::ecr::api`).
-pub fn read_capped(resp: reqwest::blocking::Response) -> Result<Vec<u8>, CappedRead> {
+/// An answer's body, refused past [`MAX_BODY`] whether or not its length was declared, through
+/// the one capped reader (`files::bounded`), so a hostile server cannot fill memory. Also used
+/// for AWS answers (`creds::ecr::api`).
+pub fn read_capped(mut resp: reqwest::blocking::Response) -> Result<Vec<u8>, CappedRead> {
     if resp.content_length().is_some_and(|n| n > MAX_BODY) {
         return Err(CappedRead::TooLarge);
     }
-    let mut body = Vec::new();
-    resp.take(MAX_BODY + 1)
-        .read_to_end(&mut body)
-        .map_err(CappedRead::Io)?;
-    if body.len() as u64 > MAX_BODY {
-        return Err(CappedRead::TooLarge);
-    }
-    Ok(body)
+    bounded::read_capped(&mut resp, MAX_BODY).map_err(|e| {
+        if bounded::is_too_large(&e) {
+            CappedRead::TooLarge
+        } else {
+            CappedRead::Io(e)
+        }
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +131,9 @@ pub struct ClientOptions {
     /// When every request of this client must be done (transport fallbacks and token requests
     /// included); none: each request has `timeout`.
     pub deadline: Option<Instant>,
+    /// Token requests to a realm on another host use the TLS settings dockerd would use there:
+    /// `(registry host, rule)`. None: the realm host's own certs.d folder.
+    pub token_trust: Option<(String, TokenTrust)>,
 }
 
 impl ClientOptions {
@@ -141,6 +144,7 @@ impl ClientOptions {
             connect_timeout: Duration::from_secs(30),
             timeout: Duration::from_secs(60),
             deadline: None,
+            token_trust: None,
         }
     }
 
@@ -161,6 +165,8 @@ pub struct Request {
     pub authorization: Option<String>,
     pub form: Option<String>,
     pub credentials: bool,
+    /// A request to a token realm (see `ClientOptions::token_trust`).
+    pub token: bool,
 }
 
 impl Request {
@@ -171,6 +177,7 @@ impl Request {
             authorization: None,
             form: None,
             credentials: false,
+            token: false,
         }
     }
 
@@ -189,6 +196,7 @@ impl Request {
             authorization: None,
             form: Some(form),
             credentials: true,
+            token: false,
         }
     }
 }
@@ -225,6 +233,15 @@ pub struct RegistryClient {
     chosen: RefCell<HashMap<String, Transport>>,
 }
 
+/// Where a client's TLS trust comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum TrustFrom {
+    /// The system roots and `certs.d/<host[:port]>`.
+    Folder(String),
+    /// The system roots alone.
+    System,
+}
+
 /// `host[:port]` of a URL, as a reference names it (the certs.d folder name).
 pub fn host_port(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default();
@@ -257,8 +274,8 @@ impl RegistryClient {
         self.opts.insecure.is_insecure(host, resolve)
     }
 
-    fn client(&self, host: &str, transport: Transport) -> Result<Client, RegistryError> {
-        let key = (host.to_string(), transport);
+    fn client(&self, trust: &TrustFrom, transport: Transport) -> Result<Client, RegistryError> {
+        let key = (format!("{trust:?}"), transport);
         if let Some(c) = self.clients.borrow().get(&key) {
             return Ok(c.clone());
         }
@@ -281,12 +298,18 @@ impl RegistryClient {
             .timeout(self.opts.timeout)
             .user_agent(concat!("regctl/", env!("CARGO_PKG_VERSION")));
         if transport != Transport::Http {
-            let host_trust = HostTrust::load(&self.opts.certs_dir, host)?;
+            let host_trust = match trust {
+                TrustFrom::Folder(host) => HostTrust::load(&self.opts.certs_dir, host)?,
+                TrustFrom::System => HostTrust::system(),
+            };
             let tls = host_trust.client_config(transport == Transport::Https);
             builder = builder.tls_backend_preconfigured((*tls).clone());
         }
         let client = builder.build().map_err(|e| RegistryError::Connect {
-            url: host.to_string(),
+            url: match trust {
+                TrustFrom::Folder(host) => host.clone(),
+                TrustFrom::System => "(system roots)".to_string(),
+            },
             detail: chain(&e),
         })?;
         self.clients.borrow_mut().insert(key, client.clone());
@@ -313,9 +336,9 @@ impl RegistryClient {
         req: &Request,
         url: &Url,
         transport: Transport,
+        trust: &TrustFrom,
     ) -> Result<Response, RegistryError> {
-        let host = host_port(url);
-        let client = self.client(&host, transport)?;
+        let client = self.client(trust, transport)?;
         let limit = self.time_left(url)?;
         let failed = |e: &dyn std::error::Error, timed_out: bool| RegistryError::Connect {
             url: url.to_string(),
@@ -374,6 +397,24 @@ impl RegistryClient {
     /// Sends a request with dockerd's transport rules (see the module docs).
     pub fn send(&self, req: &Request) -> Result<Response, RegistryError> {
         let host = host_port(&req.url);
+        if let Some((registry, rule)) = self
+            .opts
+            .token_trust
+            .as_ref()
+            .filter(|(r, _)| req.token && *r != host && req.url.scheme() == "https")
+        {
+            // dockerd's token request: one attempt, no fallback, with the rule's TLS settings.
+            let (trust, transport) = match rule {
+                TokenTrust::Registry if self.is_insecure(registry) => (
+                    TrustFrom::Folder(registry.clone()),
+                    Transport::HttpsUnverified,
+                ),
+                TokenTrust::Registry => (TrustFrom::Folder(registry.clone()), Transport::Https),
+                TokenTrust::SystemRoots => (TrustFrom::System, Transport::Https),
+            };
+            return self.send_once(req, &req.url, transport, &trust);
+        }
+        let trust = TrustFrom::Folder(host.clone());
         let insecure = self.is_insecure(&host);
         if req.url.scheme() == "http" {
             if req.credentials && !insecure {
@@ -382,7 +423,7 @@ impl RegistryClient {
                     host,
                 });
             }
-            return self.send_once(req, &req.url, Transport::Http);
+            return self.send_once(req, &req.url, Transport::Http, &trust);
         }
         if req.url.scheme() != "https" {
             return Err(RegistryError::BadUrl(req.url.to_string()));
@@ -403,7 +444,7 @@ impl RegistryClient {
             if t == Transport::Http {
                 url.set_scheme("http").expect("http is a valid scheme");
             }
-            match self.send_once(req, &url, t) {
+            match self.send_once(req, &url, t, &trust) {
                 // A TLS server answering our plain HTTP fallback (Go: "Client sent an HTTP
                 // request to an HTTPS server"): the TLS failure is the real story.
                 Ok(r) if t == Transport::Http && first_err.is_some() && speaks_https(&r) => {}

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection};
 
-use super::http1::Deadline;
+use super::http1::{self, Deadline};
 use super::trust::ChainVerifier;
 
 /// dockerd's registry transport: 30 s to connect, 10 s for the TLS handshake.
@@ -75,15 +75,39 @@ pub enum ProbeError {
 /// Connects to `host:port` (host as in URLs: IPv6 in brackets) and runs a TLS handshake with SNI
 /// for `host`, recording the chain.
 pub fn probe(host: &str, port: u16, opts: ProbeOptions) -> Result<Presented, ProbeError> {
+    probe_and_get(host, port, None, opts).map(|(p, _)| p)
+}
+
+/// `probe`, then (when the handshake completed and `path` is given) a bounded `GET path` on the
+/// same connection, e.g. `/v2/` for the registry's `WWW-Authenticate` challenge. The answer is
+/// only read: nothing secret is sent over a connection whose certificate was not verified.
+pub fn probe_and_get(
+    host: &str,
+    port: u16,
+    path: Option<&str>,
+    opts: ProbeOptions,
+) -> Result<(Presented, Option<io::Result<http1::Response>>), ProbeError> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let shown = shown_host(bare, port);
     let sock = connect(bare, port, &shown, opts.connect_timeout)?;
     let mut session = handshake(sock, host, port, opts.handshake_timeout, None)?;
+    let mut answer = None;
     if session.presented.handshake_error.is_none() {
+        if let Some(path) = path {
+            let deadline = Instant::now() + opts.handshake_timeout;
+            answer = Some(http1::get(
+                &mut session.stream,
+                &shown,
+                path,
+                &[],
+                64 * 1024,
+                deadline,
+            ));
+        }
         session.stream.conn.send_close_notify();
         let _ = session.stream.conn.complete_io(&mut session.stream.sock);
     }
-    Ok(session.presented)
+    Ok((session.presented, answer))
 }
 
 /// `host:port`, with IPv6 in brackets.

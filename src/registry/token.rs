@@ -96,7 +96,9 @@ pub fn fetch_token(
         if !scopes.is_empty() {
             form.append_pair("scope", &scopes.join(" "));
         }
-        let resp = client.send(&Request::post_form(realm.clone(), form.finish()))?;
+        let mut post = Request::post_form(realm.clone(), form.finish());
+        post.token = true;
+        let resp = client.send(&post)?;
         if resp.status != 404 {
             return token_from(&realm, resp.status, &resp.body);
         }
@@ -113,6 +115,7 @@ pub fn fetch_token(
         }
     }
     let mut req = Request::get(url);
+    req.token = true;
     if let Some(h) = creds.and_then(Credentials::basic_header) {
         req = req.auth(h);
     }

@@ -5,6 +5,7 @@
 //! `openssl req -x509` makes, placed in certs.d) is accepted, where webpki would refuse a CA used
 //! as an end entity.
 
+use crate::files::bounded;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -80,15 +81,8 @@ pub struct HostTrust {
 }
 
 impl HostTrust {
-    /// System roots plus the folder `certs_dir/<host_port>` (which may not exist).
-    pub fn load(certs_dir: &Path, host_port: &str) -> Result<HostTrust, TrustError> {
-        let mut roots = RootCertStore::empty();
-        let mut pool = Vec::new();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            pool.push(cert.as_ref().to_vec());
-            let _ = roots.add(cert);
-        }
-        let dir = certs_dir.join(host_port);
+    /// The system roots alone (what the containerd image store's token requests use).
+    pub fn system() -> HostTrust {
         let mut trust = HostTrust {
             roots: Arc::new(RootCertStore::empty()),
             pool: Vec::new(),
@@ -96,13 +90,37 @@ impl HostTrust {
             client: None,
             client_files: None,
         };
+        let native: Vec<Vec<u8>> = rustls_native_certs::load_native_certs()
+            .certs
+            .iter()
+            .map(|c| c.as_ref().to_vec())
+            .collect();
+        trust.add_roots(&native);
+        trust
+    }
+
+    /// Also trusts these DER certificates (e.g. what is about to be written to certs.d).
+    pub fn add_roots(&mut self, ders: &[Vec<u8>]) {
+        let mut roots = (*self.roots).clone();
+        for der in ders {
+            self.pool.push(der.clone());
+            let _ = roots.add(CertificateDer::from(der.clone()));
+        }
+        self.roots = Arc::new(roots);
+    }
+
+    /// System roots plus the folder `certs_dir/<host_port>` (which may not exist).
+    pub fn load(certs_dir: &Path, host_port: &str) -> Result<HostTrust, TrustError> {
+        let mut folder_certs = Vec::new();
+        let dir = certs_dir.join(host_port);
+        let mut trust = HostTrust::system();
         let entries = match fs::read_dir(&dir) {
             Ok(e) => {
                 let mut v: Vec<PathBuf> = e.flatten().map(|e| e.path()).collect();
                 v.sort();
                 v
             }
-            Err(_) => Vec::new(),
+            _ => Vec::new(),
         };
         for path in &entries {
             let name = path
@@ -110,18 +128,19 @@ impl HostTrust {
                 .and_then(|n| n.to_str())
                 .unwrap_or_default();
             if name.ends_with(".crt") {
-                let bytes = fs::read(path).map_err(|source| TrustError::Read {
-                    path: path.clone(),
-                    source,
+                let bytes = bounded::read_file(path, bounded::limits::PEM).map_err(|source| {
+                    TrustError::Read {
+                        path: path.clone(),
+                        source,
+                    }
                 })?;
                 // Like Go's AppendCertsFromPEM: what does not parse is skipped.
                 for cert in CertificateDer::pem_slice_iter(&bytes).flatten() {
-                    pool.push(cert.as_ref().to_vec());
-                    let _ = roots.add(cert);
+                    folder_certs.push(cert.as_ref().to_vec());
                 }
                 trust.ca_files.push(path.clone());
             } else if let Some(stem) = name.strip_suffix(".cert") {
-                let key = dir.join(format!("{stem}.key"));
+                let key = path.with_file_name(format!("{stem}.key"));
                 if !key.exists() {
                     return Err(TrustError::MissingKey {
                         path: path.clone(),
@@ -130,7 +149,7 @@ impl HostTrust {
                 }
                 trust.load_client_pair(path, &key)?;
             } else if let Some(stem) = name.strip_suffix(".key") {
-                let cert = dir.join(format!("{stem}.cert"));
+                let cert = path.with_file_name(format!("{stem}.cert"));
                 if !cert.exists() {
                     return Err(TrustError::MissingCert {
                         path: path.clone(),
@@ -139,8 +158,7 @@ impl HostTrust {
                 }
             }
         }
-        trust.roots = Arc::new(roots);
-        trust.pool = pool;
+        trust.add_roots(&folder_certs);
         Ok(trust)
     }
 
@@ -149,14 +167,16 @@ impl HostTrust {
             path: cert.to_path_buf(),
             detail,
         };
-        let cert_bytes = fs::read(cert).map_err(|source| TrustError::Read {
-            path: cert.to_path_buf(),
-            source,
-        })?;
-        let key_bytes = fs::read(key).map_err(|source| TrustError::Read {
-            path: key.to_path_buf(),
-            source,
-        })?;
+        let cert_bytes =
+            bounded::read_file(cert, bounded::limits::PEM).map_err(|source| TrustError::Read {
+                path: cert.to_path_buf(),
+                source,
+            })?;
+        let key_bytes =
+            bounded::read_file(key, bounded::limits::PEM).map_err(|source| TrustError::Read {
+                path: key.to_path_buf(),
+                source,
+            })?;
         let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_bytes)
             .collect::<Result<_, _>>()
             .map_err(|e| bad(e.to_string()))?;

@@ -2,9 +2,8 @@
 //! CA installed in the sandbox's certs.d, `regctl login` with a password on stdin, and
 //! `skopeo inspect` reading only what regctl wrote.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -101,20 +100,8 @@ pub fn helper_dir() -> PathBuf {
 pub fn run_helper(vars: &[(String, String)], action: &str, stdin: &str) -> Run {
     let mut cmd = Command::new(helper_dir().join("docker-credential-regctl"));
     cmd.env_clear().envs(vars.iter().map(|(k, v)| (k, v)));
-    let mut child = cmd
-        .arg(action)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    Run::from(child.wait_with_output().unwrap())
+    cmd.arg(action);
+    super::run_with_stdin(&mut cmd, stdin)
 }
 
 /// PATH with the built docker-credential-regctl first.
@@ -179,4 +166,25 @@ pub fn assert_refused(env: &TestEnv, run: &Run, wants: &[&str], state: &FileStat
         assert!(run.stderr.contains(w), "wanted {w:?} in:\n{}", run.stderr);
     }
     assert_eq!(&FileState::of(&env.client_config_path()), state);
+}
+
+/// A directory first on PATH holding `docker-credential-NAME` with `script` as its body (a
+/// stand-in for a misbehaving helper: no real helper hangs or floods on demand).
+pub fn install_helper(env: &mut TestEnv, name: &str, script: &str) -> PathBuf {
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let exe = bin.join(format!("docker-credential-{name}"));
+    std::fs::write(&exe, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(
+        &exe,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    env.set_env("PATH", &path);
+    bin
 }

@@ -4,11 +4,13 @@
 
 pub mod aws;
 pub mod creds;
+pub mod dockerd;
 pub mod hostile;
 pub mod keyring;
 pub mod netns;
 pub mod pki;
 pub mod registry;
+pub mod rusage;
 pub mod token_server;
 
 use std::fs;
@@ -119,7 +121,13 @@ impl TestEnv {
                 p(&self.dir.path().join("etc/systemd/docker.service.d")),
             ),
             ("NO_COLOR".into(), "1".into()),
+            // The same rules whether or not a dockerd is on this machine's PATH (the dockerd
+            // tests drop this and let regctl ask the real one).
+            ("REGCTL_DOCKERD_VERSION".into(), "28.5".into()),
             ("LANG".into(), "C.UTF-8".into()),
+            // Never the real instance metadata address: tests that want IMDS point
+            // AWS_EC2_METADATA_SERVICE_ENDPOINT at a loopback stand-in and set this to false.
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
         ];
         vars.extend(self.extra_env.iter().cloned());
         vars
@@ -280,6 +288,25 @@ pub fn output_ok(cmd: &mut std::process::Command) -> std::process::Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// Runs a command with `stdin` written to it, capturing what it prints.
+pub fn run_with_stdin(cmd: &mut std::process::Command, stdin: &str) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    Run::from(child.wait_with_output().unwrap())
 }
 
 pub fn which(tool: &str) -> Option<PathBuf> {

@@ -34,6 +34,8 @@ pub struct RegistryOptions {
     /// htpasswd users (user, password).
     pub users: Vec<(String, String)>,
     pub token: Option<TokenAuth>,
+    /// Pull-through cache of this upstream registry (`proxy.remoteurl`).
+    pub proxy_remote: Option<String>,
 }
 
 pub struct Registry {
@@ -136,6 +138,9 @@ impl Registry {
                 t.issuer,
                 d.join("token-roots.pem").display()
             ));
+        }
+        if let Some(upstream) = &opts.proxy_remote {
+            config.push_str(&format!("proxy:\n  remoteurl: {upstream}\n"));
         }
         fs::write(d.join("config.yml"), &config).unwrap();
         let log = fs::File::create(d.join("registry.log")).unwrap();

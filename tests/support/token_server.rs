@@ -53,6 +53,29 @@ impl TokenServer {
 
     /// With `oauth`, POST answers the OAuth2 grants as well.
     pub fn start_with(ca: &TestCa, users: &[(&str, &str)], oauth: bool) -> TokenServer {
+        let tls = ca.server(&["127.0.0.1", "localhost"]);
+        Self::start_full(ca, tls, users, oauth, "127.0.0.1")
+    }
+
+    /// A realm named `name` (to be mapped to 127.0.0.1 in /etc/hosts) whose TLS certificate
+    /// comes from `tls_ca`, another CA than the one that signs its tokens.
+    pub fn start_named(
+        sign_ca: &TestCa,
+        tls_ca: &TestCa,
+        users: &[(&str, &str)],
+        name: &str,
+    ) -> TokenServer {
+        let tls = tls_ca.server(&[name, "127.0.0.1"]);
+        Self::start_full(sign_ca, tls, users, false, name)
+    }
+
+    fn start_full(
+        ca: &TestCa,
+        tls: super::pki::Pem,
+        users: &[(&str, &str)],
+        oauth: bool,
+        realm_host: &str,
+    ) -> TokenServer {
         let signer = ca.server(&["regctl-token-signer"]);
         let pkcs8 = match PrivateKeyDer::from_pem_slice(signer.key.as_bytes()).unwrap() {
             PrivateKeyDer::Pkcs8(k) => k.secret_pkcs8_der().to_vec(),
@@ -71,7 +94,7 @@ impl TokenServer {
             x5c: vec![std64.encode(&signer.der), std64.encode(&ca.pem.der)],
             requests: Arc::new(Mutex::new(Vec::new())),
         });
-        let config = ca.server(&["127.0.0.1", "localhost"]).server_config();
+        let config = tls.server_config();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
@@ -96,7 +119,7 @@ impl TokenServer {
         });
         TokenServer {
             port,
-            realm: format!("https://127.0.0.1:{port}/token"),
+            realm: format!("https://{realm_host}:{port}/token"),
             requests,
             stop,
         }

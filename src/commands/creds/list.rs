@@ -75,27 +75,31 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
                 BTreeMap::new()
             }
         };
-    let mut keys: Vec<String> = dc::all_auths(config, &path)?
+    // Every key docker reads (each spelling of `auths` and `credHelpers`), one row per registry,
+    // looked up as docker looks it up: by the registry's key, exact `auths` key first.
+    let mut keys: Vec<String> = dc::auth_keys(config, &path)?
         .into_iter()
         .map(|(k, _)| k)
         .collect();
     keys.extend(dc::all_cred_helpers(config).into_iter().map(|(k, _)| k));
-    for key in keys {
-        // One row per registry: `docker.io` and Docker Hub's URL key are the same registry.
-        let shown = crate::registry::names::parse(&key)
+    for raw in keys {
+        // One row per registry: `docker.io` and Docker Hub's URL key are the same registry, and
+        // so are `r.io` and `https://r.io/v1/`.
+        let key = crate::registry::names::parse(&raw)
             .map(|n| n.cred_key)
-            .unwrap_or_else(|_| key.clone());
-        if rows.contains_key(&shown) {
+            .unwrap_or_else(|_| raw.clone());
+        if rows.contains_key(&key) {
             continue;
         }
+        let shown = key.clone();
         let store = dc::store_for(config, &key);
         let listed = ecr_logins.remove(&EcrHost::forced(&key).hostname);
         let row = match store.helper() {
             Some(crate::creds::REGCTL_HELPER) if ecr_store.serves(&key) => {
                 ecr_row(listed.as_ref(), ecr_store.cached_expiry(&key))
             }
-            None => match dc::get_auth(config, &path, &key)? {
-                Some(a) => Row {
+            None => match dc::get_auth(config, &path, &key) {
+                Ok(Some(a)) => Row {
                     store: "file".into(),
                     username: Some(if a.username.is_empty() {
                         crate::creds::IDENTITY_TOKEN_USER.into()
@@ -107,7 +111,15 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
                     // `login --ecr --store file`: the token in auths is the one regctl cached.
                     ecr_expiry: listed.map(|l| l.expires_at),
                 },
-                None => continue,
+                Ok(None) => continue,
+                // docker cannot read this entry either: shown, with why.
+                Err(e) => Row {
+                    store: "file".into(),
+                    username: None,
+                    plaintext: true,
+                    error: Some(e.to_string()),
+                    ecr_expiry: None,
+                },
             },
             Some(h) => {
                 let (username, error) = match helper_store(h, ctx).get(&key) {
@@ -132,6 +144,13 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
         row.error
             .get_or_insert_with(|| hints::ecr_not_in_config(&host));
         rows.entry(host).or_insert(row);
+    }
+    if let Some(ecr_hosts) = ecr::ecr_login_creds_store(config) {
+        out = out.warn(format!(
+            "{}; {}",
+            ecr::ecr_login_creds_store_problem(&path),
+            hints::ecr_login_creds_store(&path, &ecr_hosts)
+        ));
     }
     if let Some(cs) = dc::creds_store(config) {
         match helper_store(cs, ctx).list() {

@@ -5,6 +5,7 @@
 //! daemon.json at each reload it sends (in its state dir) and compares against that. Without a
 //! snapshot it compares daemon.json's mtime with dockerd's start time.
 
+use crate::files::bounded;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ use crate::output::Outcome;
 
 pub fn run(pidfile: Option<PathBuf>, ctx: &Context) -> Result<Outcome> {
     let path = ctx.daemon_config();
-    let (file, problems) = super::read_validated(path)?;
+    let (value, _, problems) = super::read_validated(path, &ctx.dockerd())?;
     if !problems.is_empty() {
         return Err(Error::DaemonConfigInvalid {
             path: path.to_path_buf(),
@@ -33,7 +34,7 @@ pub fn run(pidfile: Option<PathBuf>, ctx: &Context) -> Result<Outcome> {
     check_is_dockerd(pid, &pidfile)?;
 
     let snapshot_path = snapshot_path(&ctx.paths.state_dir, path);
-    let snapshot = fs::read(&snapshot_path)
+    let snapshot = bounded::read_file(&snapshot_path, bounded::limits::CONFIG_JSON)
         .ok()
         .and_then(|b| json_file::parse_document(&snapshot_path, &b, &FileKind::DAEMON_JSON).ok())
         .map(|(m, _)| m);
@@ -48,9 +49,9 @@ pub fn run(pidfile: Option<PathBuf>, ctx: &Context) -> Result<Outcome> {
 
     let restart = match &snapshot {
         Some(before) => {
-            let changed = daemon_config::changed_keys(before, &file.value);
+            let changed = daemon_config::changed_keys(before, &value);
             outcome = outcome.data("changed_keys", json!(changed));
-            Some(daemon_config::keys_needing_restart(before, &file.value))
+            Some(daemon_config::keys_needing_restart(before, &value))
         }
         None => match (modified(path), process_start(pid)) {
             (Some(m), Some(start)) if m <= start => Some(Vec::new()),
@@ -65,8 +66,7 @@ pub fn run(pidfile: Option<PathBuf>, ctx: &Context) -> Result<Outcome> {
                 .warn(hints::apply_daemon_change(&keys, ctx.paths.rootless));
         }
         None => {
-            let present: Vec<String> = file
-                .value
+            let present: Vec<String> = value
                 .keys()
                 .filter(|k| !daemon_config::LIVE_RELOAD_KEYS.contains(&k.as_str()))
                 .cloned()
@@ -89,16 +89,18 @@ pub fn run(pidfile: Option<PathBuf>, ctx: &Context) -> Result<Outcome> {
                 source: io::Error::last_os_error(),
             });
         }
-        save_snapshot(&snapshot_path, &file.value);
+        save_snapshot(&snapshot_path, &value);
     }
     Ok(outcome)
 }
 
 fn read_pid(pidfile: &Path) -> Result<i32> {
-    let content = fs::read_to_string(pidfile).map_err(|source| Error::Pidfile {
-        path: pidfile.to_path_buf(),
-        source,
-    })?;
+    let content = bounded::read_file(pidfile, bounded::limits::SMALL_TEXT)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map_err(|source| Error::Pidfile {
+            path: pidfile.to_path_buf(),
+            source,
+        })?;
     content
         .trim()
         .parse::<i32>()

@@ -22,7 +22,8 @@ pub fn run(key: &str, raw: &str, force: bool, ctx: &Context) -> Result<Outcome> 
         .map_err(|found| Error::File(file.wrong_type(&top, "an object", &found)))?;
     let new_top = file.value.get(&top).cloned().unwrap_or(Value::Null);
     let mut outcome_warnings = Vec::new();
-    if let Err(e) = daemon_config::validate_entry(&top, &new_top) {
+    let target = ctx.dockerd().target(&file.value);
+    if let Err(e) = daemon_config::validate_entry(&top, &new_top, &target) {
         let unknown = matches!(e, daemon_config::DaemonConfigError::UnknownKey { .. });
         if !(force && unknown) {
             return Err(e.into());
@@ -55,31 +56,34 @@ pub fn run(key: &str, raw: &str, force: bool, ctx: &Context) -> Result<Outcome> 
     Ok(outcome)
 }
 
-/// JSON, or bare text where a string is expected (a string key, or inside a string map).
+/// JSON, or bare text where a string is expected (a string key, or inside a map of strings:
+/// `log-opts.max-file 3` is the string "3", since dockerd refuses a number there).
 fn parse_value(key: &str, keys: &[String], raw: &str) -> Result<Value> {
+    let expects_string = match daemon_config::key_type(&keys[0]) {
+        Some(KeyType::Str) => keys.len() == 1,
+        Some(KeyType::StrMap) => keys.len() == 2,
+        Some(KeyType::StrMapMap) => keys.len() == 3,
+        Some(KeyType::Map | KeyType::Nested) => keys.len() > 1,
+        _ => false,
+    };
+    let in_string_map = matches!(
+        daemon_config::key_type(&keys[0]),
+        Some(KeyType::StrMap | KeyType::StrMapMap)
+    );
     match serde_json::from_str::<Value>(raw) {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            let expects_string = match daemon_config::key_type(&keys[0]) {
-                Some(KeyType::Str) => keys.len() == 1,
-                Some(KeyType::Map) | Some(KeyType::Nested) => keys.len() > 1,
-                _ => false,
-            };
-            if expects_string {
-                Ok(Value::String(raw.to_string()))
-            } else {
-                Err(Error::ValueNotJson {
-                    key: key.to_string(),
-                    value: raw.to_string(),
-                    detail: e.to_string(),
-                })
-            }
+        Ok(Value::Number(_) | Value::Bool(_)) if expects_string && in_string_map => {
+            Ok(Value::String(raw.to_string()))
         }
+        Ok(v) => Ok(v),
+        Err(_) if expects_string => Ok(Value::String(raw.to_string())),
+        Err(e) => Err(Error::ValueNotJson {
+            key: key.to_string(),
+            value: raw.to_string(),
+            detail: e.to_string(),
+        }),
     }
 }
 
-/// Sets a value at a path, creating objects on the way. Fails (with the value found) when a
-/// step holds something other than an object.
 fn set_path(
     map: &mut Map<String, Value>,
     keys: &[String],

@@ -6,12 +6,14 @@ use crate::commands::daemon_list::pretty;
 use crate::context::Context;
 use crate::error::Result;
 use crate::files::json_file::{FileKind, JsonFile};
+use crate::files::secrets::redact_value;
 use crate::output::Outcome;
 
 pub fn run(ctx: &Context) -> Result<Outcome> {
     let path = ctx.daemon_config();
     let file = JsonFile::read(path, FileKind::DAEMON_JSON)?;
-    let config = Value::Object(file.value.clone());
+    // Proxy passwords are masked, as `docker info` masks them.
+    let config = redact_value(&Value::Object(file.value.clone()));
     let msg = if file.exists() {
         format!("{}", path.display())
     } else {

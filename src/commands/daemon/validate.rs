@@ -1,4 +1,5 @@
-//! `regctl daemon validate`: check daemon.json as dockerd would at start-up.
+//! `regctl daemon validate`: check daemon.json as the assumed dockerd (version and image store)
+//! would at start-up, and say which dockerd that was.
 
 use serde_json::json;
 
@@ -9,7 +10,7 @@ use crate::output::Outcome;
 
 pub fn run(ctx: &Context) -> Result<Outcome> {
     let path = ctx.daemon_config();
-    let (file, problems) = super::read_validated(path)?;
+    let (value, target, problems) = super::read_validated(path, &ctx.dockerd())?;
     let mut outcome = Outcome::new(if problems.is_empty() {
         format!("{} is valid", path.display())
     } else {
@@ -23,6 +24,7 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
     .data("path", json!(path))
     .data("valid", json!(problems.is_empty()))
     .data("problems", json!(problems))
+    .data("dockerd", target.to_json())
     .text(
         problems
             .iter()
@@ -31,7 +33,8 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
             .join("\n"),
     );
     outcome.failed = !problems.is_empty();
-    for a in daemon_config::advisories(&file.value) {
+    outcome = outcome.info(format!("checked for {}", target.describe()));
+    for a in daemon_config::advisories(&value, &target) {
         outcome = outcome.warn(a);
     }
     Ok(outcome)

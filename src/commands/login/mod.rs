@@ -5,7 +5,7 @@
 
 mod ecr;
 
-use std::io::Read;
+use crate::files::bounded;
 use std::time::Duration;
 
 use serde_json::json;
@@ -47,12 +47,13 @@ impl Target {
 }
 
 fn read_password_stdin() -> Result<String> {
-    let mut raw = String::new();
-    std::io::stdin()
-        .read_to_string(&mut raw)
-        .map_err(|e| Error::Input {
-            what: "password from stdin",
-            detail: e.to_string(),
+    // A password is a few KB at most: a stdin that never ends (/dev/zero) is refused, not read.
+    let raw =
+        bounded::read_text(&mut std::io::stdin().lock(), bounded::limits::SECRET).map_err(|e| {
+            Error::Input {
+                what: "password from stdin",
+                detail: e.to_string(),
+            }
         })?;
     // docker: strings.TrimSuffix(contents, "\n") then TrimSuffix("\r").
     let trimmed = raw.strip_suffix('\n').unwrap_or(&raw);
@@ -214,9 +215,11 @@ pub fn run(args: LoginArgs, ctx: &Context) -> Result<Outcome> {
         out = out.info(hints::ecr_password_expires(&key));
     }
     let path = ctx.paths.client_config();
-    let mut file = JsonFile::edit(&path, FileKind::CLIENT_CONFIG, ctx.check)?;
+    // Read without the lock: prompts, the registry and helpers come first; config.json is locked
+    // only to re-read, edit and write it at the end (docker takes no lock at all).
+    let mut config = JsonFile::read(&path, FileKind::CLIENT_CONFIG)?.value;
     // A broken auths entry for this registry stops us before anything else, as in docker.
-    dc::get_auth(&file.value, &path, &key)?;
+    dc::get_auth(&config, &path, &key)?;
 
     let password = match (&args.password, args.password_stdin) {
         (Some(p), _) => Some(p.clone()),
@@ -225,7 +228,7 @@ pub fn run(args: LoginArgs, ctx: &Context) -> Result<Outcome> {
     };
     if args.username.is_none() && password.is_none() && args.store == "auto" {
         // Like docker: with nothing given, try what is already stored (where it is stored).
-        if let Some(stored) = stored_credential(&mut file.value, &path, &key, ctx)? {
+        if let Some(stored) = stored_credential(&mut config, &path, &key, ctx)? {
             match check_stored(&stored, &name.host, args.no_verify, limit, ctx) {
                 Ok(data) => {
                     out.msg = format!(
@@ -276,19 +279,30 @@ pub fn run(args: LoginArgs, ctx: &Context) -> Result<Outcome> {
         data["verified"] = json!(false);
     }
 
-    let target = choose_target(
-        &args.store,
-        &file.value,
-        &key,
-        &ctx.paths.keychain,
-        &mut out,
-    )?;
+    let target = choose_target(&args.store, &config, &key, &ctx.paths.keychain, &mut out)?;
     let cred = Credential {
         server_url: key.clone(),
         username: username.clone(),
         secret: password,
     };
     let mut store_changed = false;
+    if let Target::Helper { name: helper, .. } = &target {
+        // The helper (or keychain) is written before config.json is locked.
+        let mut store = helper_store(helper, ctx);
+        if store.get(&key)?.as_ref() != Some(&cred) {
+            store_changed = true;
+            if !ctx.check {
+                store.store(&cred)?;
+            }
+        }
+        if helper == REGCTL_HELPER {
+            if let Some(note) = regctl_helper_note(ctx, "read the keychain") {
+                out = out.warn(note);
+            }
+        }
+    }
+    // Locked from here to the write: the edit applies to the file as it is now.
+    let mut file = JsonFile::edit(&path, FileKind::CLIENT_CONFIG, ctx.check)?;
     match &target {
         Target::File => {
             refuse_shadowed_file_store(&file.value, &path, &key)?;
@@ -302,23 +316,11 @@ pub fn run(args: LoginArgs, ctx: &Context) -> Result<Outcome> {
             name: helper,
             via_creds_store,
         } => {
-            let mut store = helper_store(helper, ctx);
-            if store.get(&key)?.as_ref() != Some(&cred) {
-                store_changed = true;
-                if !ctx.check {
-                    store.store(&cred)?;
-                }
-            }
             if !via_creds_store {
                 set_cred_helper(&mut file.value, &path, &key, helper)?;
             }
             // docker leaves an empty marker in auths; any plain-text secret there goes away.
             dc::set_auth(&mut file.value, &path, &key, None)?;
-            if helper == REGCTL_HELPER {
-                if let Some(note) = regctl_helper_note(ctx, "read the keychain") {
-                    out = out.warn(note);
-                }
-            }
         }
     }
     let saved = file.save(ctx.check)?;

@@ -46,13 +46,7 @@ impl Fingerprint {
 
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, b) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(":")?;
-            }
-            write!(f, "{b:02X}")?;
-        }
-        Ok(())
+        f.write_str(&colon_hex(&self.0))
     }
 }
 
@@ -150,6 +144,8 @@ pub struct CertInfo {
     pub not_before: Timestamp,
     pub not_after: Timestamp,
     pub kind: CertKind,
+    /// basicConstraints CA:TRUE.
+    pub ca: bool,
     /// Signed by its own key (a root, or a self-signed server certificate).
     pub self_signed: bool,
     #[serde(skip)]
@@ -200,6 +196,7 @@ impl CertInfo {
             not_before: Timestamp(cert.validity().not_before.timestamp()),
             not_after: Timestamp(cert.validity().not_after.timestamp()),
             kind,
+            ca: cert.is_ca(),
             self_signed,
             der: der.to_vec(),
             spki_key: cert.public_key().subject_public_key.data.to_vec(),
@@ -229,9 +226,87 @@ impl CertInfo {
         )
     }
 
+    /// Everything a person compares with what the administrator gave: subject, issuer, SHA-256
+    /// fingerprint, validity, and whether it is a CA.
+    pub fn details(&self) -> String {
+        format!(
+            "{}; issuer {}; SHA-256 {}; valid {} to {}; {}",
+            self.subject,
+            self.issuer,
+            self.sha256,
+            self.not_before.date(),
+            self.not_after.date(),
+            if self.ca {
+                "a CA".to_string()
+            } else {
+                format!("not a CA ({})", self.kind.describe())
+            }
+        )
+    }
+
     pub fn pem(&self) -> String {
         pem_encode("CERTIFICATE", &self.der)
     }
+
+    fn parsed(&self) -> Option<X509Certificate<'_>> {
+        X509Certificate::from_der(&self.der).ok().map(|(_, c)| c)
+    }
+
+    /// The "CA Issuers" URLs of its Authority Information Access extension: where the issuing
+    /// CA's certificate can be downloaded (RFC 5280 4.2.2.1).
+    pub fn ca_issuers_urls(&self) -> Vec<String> {
+        use x509_parser::extensions::{GeneralName, ParsedExtension};
+        use x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS;
+        let Some(cert) = self.parsed() else {
+            return Vec::new();
+        };
+        let mut urls = Vec::new();
+        for ext in cert.extensions() {
+            if let ParsedExtension::AuthorityInfoAccess(aia) = ext.parsed_extension() {
+                for desc in aia.iter() {
+                    if let (true, GeneralName::URI(uri)) = (
+                        desc.access_method == OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS,
+                        &desc.access_location,
+                    ) {
+                        urls.push(uri.to_string());
+                    }
+                }
+            }
+        }
+        urls
+    }
+
+    /// Its Authority Key Identifier (the issuing CA's key id), as `AB:CD:...`.
+    pub fn authority_key_id(&self) -> Option<String> {
+        use x509_parser::extensions::ParsedExtension;
+        let cert = self.parsed()?;
+        cert.extensions()
+            .iter()
+            .find_map(|ext| match ext.parsed_extension() {
+                ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                    aki.key_identifier.as_ref().map(|k| colon_hex(k.0))
+                }
+                _ => None,
+            })
+    }
+
+    /// Whether `issuer` signed this certificate (names match and the signature verifies).
+    pub fn issued_by(&self, issuer: &CertInfo) -> bool {
+        let (Some(child), Some(parent)) = (self.parsed(), issuer.parsed()) else {
+            return false;
+        };
+        child.issuer().as_raw() == parent.subject().as_raw()
+            && child.verify_signature(Some(parent.public_key())).is_ok()
+    }
+}
+
+/// Bytes as `AB:CD:...`.
+fn colon_hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 fn name_or_empty(s: String) -> String {
