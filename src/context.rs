@@ -14,6 +14,8 @@ pub struct Environment {
     pub xdg_state_home: Option<PathBuf>,
     pub xdg_cache_home: Option<PathBuf>,
     pub docker_host: Option<String>,
+    /// DBUS_SESSION_BUS_ADDRESS: where the Secret Service (the Linux keychain) is reached.
+    pub dbus_session_bus_address: Option<String>,
     /// PATH, where credential helpers are looked up.
     pub path: Option<std::ffi::OsString>,
     /// DOCKER_AUTH_CONFIG is set (docker 28.3+ reads credentials from it first).
@@ -42,6 +44,7 @@ impl Environment {
             xdg_state_home: path("XDG_STATE_HOME"),
             xdg_cache_home: path("XDG_CACHE_HOME"),
             docker_host: std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty()),
+            dbus_session_bus_address: std::env::var("DBUS_SESSION_BUS_ADDRESS").ok(),
             path: std::env::var_os("PATH"),
             docker_auth_config: std::env::var_os("DOCKER_AUTH_CONFIG")
                 .is_some_and(|v| !v.is_empty()),
@@ -143,6 +146,8 @@ pub struct Paths {
     pub docker_service_dropins: Vec<PathBuf>,
     /// The directories of PATH (credential helpers are found there).
     pub exec_path: Vec<PathBuf>,
+    /// Where the OS keychain is reached (the D-Bus session bus on Linux).
+    pub keychain: crate::creds::keychain::KeychainEnv,
     pub rootless: bool,
 }
 
@@ -215,6 +220,11 @@ impl Paths {
                 .as_ref()
                 .map(|p| std::env::split_paths(p).collect())
                 .unwrap_or_default(),
+            keychain: crate::creds::keychain::KeychainEnv::new(
+                env.dbus_session_bus_address.clone(),
+                env.xdg_runtime_dir.as_deref(),
+                env.euid,
+            ),
             rootless,
         }
     }

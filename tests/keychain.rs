@@ -9,7 +9,7 @@ use crate::support::creds::{
     assert_refused, client_config, htpasswd_registry, login, login_bob_unverified,
     path_with_helper, run_helper, skopeo_inspect, write_config, PASSWORD, USER,
 };
-use crate::support::keyring::{no_secret_service, SecretService};
+use crate::support::keyring::{no_secret_service, SecretService, KEYRING_PASSWORD};
 use crate::support::{age_file, FileState, TestEnv};
 
 /// Runs the built docker-credential-regctl with ACTION and stdin on the given bus.
@@ -188,4 +188,199 @@ fn docker_hub_in_the_keychain_is_found_under_both_names() {
         doc["credentials"],
         json!([{"registry": "https://index.docker.io/v1/", "store": "keychain", "username": "bob", "plaintext": false, "error": null}])
     );
+}
+
+/// The method calls each client made on the bus, from dbus-monitor's text: sender -> the
+/// members it called, each with its first string argument (if any).
+fn calls_by_sender(monitor: &str) -> std::collections::BTreeMap<String, Vec<(String, String)>> {
+    let mut calls: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+    let mut lines = monitor.lines().peekable();
+    while let Some(line) = lines.next() {
+        if !line.starts_with("method call ") {
+            continue;
+        }
+        let field = |name: &str| {
+            line.split([' ', ';'])
+                .find_map(|w| w.strip_prefix(name))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let arg = match lines.peek() {
+            Some(next) if next.trim_start().starts_with("string \"") => next
+                .trim()
+                .trim_start_matches("string \"")
+                .trim_end_matches('"')
+                .to_string(),
+            _ => String::new(),
+        };
+        calls
+            .entry(field("sender="))
+            .or_default()
+            .push((field("member="), arg));
+    }
+    calls
+}
+
+#[test]
+fn helper_get_is_one_search_and_one_secret_in_a_plain_session() {
+    let ss = SecretService::unlocked();
+    let a = ss.address.as_str();
+    let store = r#"{"ServerURL":"fast.example.com","Username":"u","Secret":"p"}"#;
+    assert_eq!(helper(a, "store", store), (0, String::new()));
+    let monitor = ss.monitor();
+    let (code, out) = helper(a, "get", "fast.example.com");
+    assert_eq!(code, 0, "{out}");
+    let text = monitor.stop();
+    let calls = calls_by_sender(&text);
+    let ours: Vec<_> = calls
+        .values()
+        .filter(|c| c.iter().any(|(m, _)| m == "OpenSession"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{text}");
+    let members: Vec<(&str, &str)> = ours[0]
+        .iter()
+        .map(|(m, a)| (m.as_str(), a.as_str()))
+        .collect();
+    // No key exchange (a plain session on the local bus), no property reads or signal matches:
+    // the search with both attributes, then the one secret.
+    assert_eq!(
+        members,
+        [
+            ("Hello", ""),
+            ("OpenSession", "plain"),
+            ("SearchItems", ""),
+            ("GetSecret", "")
+        ],
+        "{text}"
+    );
+}
+
+/// What `secret-tool search --all` shows (it prints the attributes on stderr).
+fn search_text(ss: &SecretService, attr: &str, value: &str) -> String {
+    let found = ss.search(attr, value);
+    // stdout does not end with a newline.
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&found.stdout),
+        String::from_utf8_lossy(&found.stderr)
+    )
+}
+
+#[test]
+fn items_as_keyring_4_wrote_them_are_read_replaced_and_erased() {
+    let ss = SecretService::unlocked();
+    let a = ss.address.as_str();
+    let host = "old.example.com:5000";
+    // The item an earlier regctl (keyring 4) left: its label, its two attributes, JSON secret.
+    let mut store = ss
+        .command("secret-tool")
+        .args([
+            "store",
+            "--label",
+            &format!("regctl: docker credentials for {host}"),
+            "service",
+            "docker-credential-regctl",
+            "username",
+            host,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = store.stdin.take().unwrap();
+        stdin
+            .write_all(br#"{"Username":"olduser","Secret":"oldpw"}"#)
+            .unwrap();
+    }
+    assert!(store.wait().unwrap().success());
+
+    let (code, out) = helper(a, "get", &format!("https://{host}/v2/"));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap(),
+        json!({"ServerURL": format!("https://{host}/v2/"), "Username": "olduser", "Secret": "oldpw"})
+    );
+    assert_eq!(
+        helper(a, "list", ""),
+        (0, format!("{{\"{host}\":\"olduser\"}}\n"))
+    );
+
+    // A new password replaces the secret of that same item (no second item).
+    let new = format!(r#"{{"ServerURL":"{host}","Username":"newuser","Secret":"newpw"}}"#);
+    assert_eq!(helper(a, "store", &new), (0, String::new()));
+    let found = search_text(&ss, "service", "docker-credential-regctl");
+    assert_eq!(found.matches("attribute.username = ").count(), 1, "{found}");
+    assert!(
+        found.contains(&format!("label = regctl: docker credentials for {host}"))
+            && found.contains(r#"secret = {"Username":"newuser","Secret":"newpw"}"#),
+        "{found}"
+    );
+
+    // A new registry's item has exactly the attributes and label keyring 4 gave it.
+    let other = r#"{"ServerURL":"new.example.com","Username":"u","Secret":"p"}"#;
+    assert_eq!(helper(a, "store", other), (0, String::new()));
+    let found = search_text(&ss, "username", "new.example.com");
+    let attributes: Vec<&str> = found
+        .lines()
+        .filter(|l| l.starts_with("attribute."))
+        .collect();
+    assert_eq!(
+        attributes,
+        [
+            "attribute.service = docker-credential-regctl",
+            "attribute.username = new.example.com"
+        ],
+        "{found}"
+    );
+    assert!(
+        found.contains("label = regctl: docker credentials for new.example.com")
+            && found.contains(r#"secret = {"Username":"u","Secret":"p"}"#),
+        "{found}"
+    );
+
+    assert_eq!(helper(a, "erase", host), (0, String::new()));
+    assert_eq!(
+        helper(a, "get", host),
+        (1, "credentials not found in native keychain\n".into())
+    );
+    assert_eq!(
+        helper(a, "list", ""),
+        (0, "{\"new.example.com\":\"u\"}\n".into())
+    );
+}
+
+#[test]
+fn a_keyring_locked_again_is_an_error_for_every_action_and_loses_nothing() {
+    let mut ss = SecretService::unlocked();
+    let store = r#"{"ServerURL":"locked.example.com","Username":"u","Secret":"p"}"#;
+    assert_eq!(helper(&ss.address, "store", store), (0, String::new()));
+    // As after a reboot without a desktop login: the keyring file is there, locked, and the
+    // unlock prompt has nobody to show itself to.
+    ss.restart(None);
+    let vars = [("DBUS_SESSION_BUS_ADDRESS".to_string(), ss.address.clone())];
+    for (action, stdin) in [
+        ("get", "locked.example.com"),
+        ("list", ""),
+        ("store", store),
+        ("erase", "locked.example.com"),
+    ] {
+        let run = run_helper(&vars, action, stdin);
+        assert_eq!(run.code, 1, "{action}: {}", run.stdout);
+        assert!(
+            run.stdout
+                .contains("the OS keychain is locked or refused access"),
+            "{action}: {}",
+            run.stdout
+        );
+        assert!(
+            run.stderr.contains("hint: unlock the keyring"),
+            "{action}: {}",
+            run.stderr
+        );
+    }
+    ss.restart(Some(KEYRING_PASSWORD));
+    let (code, out) = helper(&ss.address, "get", "locked.example.com");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(r#""Secret":"p""#), "{out}");
 }

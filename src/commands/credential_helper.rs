@@ -17,7 +17,7 @@ use crate::hints;
 pub fn run(action: &str) -> i32 {
     let env = Environment::from_process();
     let paths = Paths::resolve(&PathFlags::from_env(), &env);
-    let backends = RegctlHelper::new(env.aws, paths.ecr_dirs(), SystemTime::now());
+    let backends = RegctlHelper::new(env.aws, paths.ecr_dirs(), SystemTime::now(), paths.keychain);
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let (code, error) =

@@ -37,6 +37,7 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<Outcome> {
         systemd_dropin_dirs: ctx.paths.docker_service_dropins.clone(),
         proxy_env: ctx.env.proxy.clone(),
         path_dirs: ctx.paths.exec_path.clone(),
+        keychain: ctx.paths.keychain.clone(),
         timeout: Duration::from_secs_f64(args.timeout),
         dockerd: ctx.dockerd(),
         engine: std::sync::Arc::new(Detecting::start(

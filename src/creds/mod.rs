@@ -1,6 +1,7 @@
 //! Where registry credentials live, behind one small `Store` trait: plain text in config.json
-//! (`file`), any `docker-credential-NAME` helper (`helper`), or the OS keychain through the
-//! `keyring` crate (`keychain`). `open` picks the store for a registry by docker's order
+//! (`file`), any `docker-credential-NAME` helper (`helper`), or the OS keychain (`keychain`: the
+//! Secret Service over D-Bus on Linux, spoken by `secret_service` and `dbus`; the `keyring`
+//! crate elsewhere). `open` picks the store for a registry by docker's order
 //! (`credHelpers[KEY]` > `credsStore` > `auths`); `serve` speaks the helper protocol so that
 //! docker, skopeo and podman can read what regctl keeps in the keychain, and `regctl_helper`
 //! decides per registry what `docker-credential-regctl` answers from: ECR tokens minted from AWS
@@ -13,6 +14,8 @@ use std::path::PathBuf;
 
 use crate::files::docker_config::DockerConfigError;
 
+#[cfg(target_os = "linux")]
+pub mod dbus;
 pub mod ecr;
 pub mod exec;
 pub mod file;
@@ -20,6 +23,8 @@ pub mod helper;
 pub mod keychain;
 pub mod memory;
 pub mod regctl_helper;
+#[cfg(target_os = "linux")]
+pub mod secret_service;
 pub mod serve;
 
 /// The helper name under which regctl serves its keychain (`docker-credential-regctl`).
@@ -133,8 +138,16 @@ pub fn stored(
     config_path: &std::path::Path,
     key: &str,
     exec_path: &[PathBuf],
+    keychain: &keychain::KeychainEnv,
 ) -> Result<Option<Credential>, CredsError> {
-    stored_within(config, config_path, key, exec_path, helper::TIMEOUT)
+    stored_within(
+        config,
+        config_path,
+        key,
+        exec_path,
+        keychain,
+        helper::TIMEOUT,
+    )
 }
 
 /// [`stored`], with a helper given at most `timeout` (doctor's own timeout).
@@ -143,28 +156,34 @@ pub fn stored_within(
     config_path: &std::path::Path,
     key: &str,
     exec_path: &[PathBuf],
+    keychain: &keychain::KeychainEnv,
     timeout: std::time::Duration,
 ) -> Result<Option<Credential>, CredsError> {
     match crate::files::docker_config::store_for(config, key).helper() {
-        Some(h) => open_helper_within(h, exec_path, timeout).get(key),
+        Some(h) => open_helper_within(h, exec_path, keychain, timeout).get(key),
         None => file::FileStore::new(config, config_path).get(key),
     }
 }
 
 /// Opens a helper-backed store by helper name: `regctl` is the keychain in-process (the same
 /// code `docker-credential-regctl` runs), anything else is `docker-credential-NAME` on `path`.
-pub fn open_helper(name: &str, path: &[PathBuf]) -> Box<dyn Store> {
-    open_helper_within(name, path, helper::TIMEOUT)
+pub fn open_helper(
+    name: &str,
+    path: &[PathBuf],
+    keychain: &keychain::KeychainEnv,
+) -> Box<dyn Store> {
+    open_helper_within(name, path, keychain, helper::TIMEOUT)
 }
 
 /// [`open_helper`] with each call to an external helper given at most `timeout`.
 pub fn open_helper_within(
     name: &str,
     path: &[PathBuf],
+    keychain: &keychain::KeychainEnv,
     timeout: std::time::Duration,
 ) -> Box<dyn Store> {
     if name == REGCTL_HELPER {
-        Box::new(keychain::Keychain::new())
+        Box::new(keychain::Keychain::new(keychain.clone()))
     } else {
         let mut h = helper::Helper::new(name, path);
         h.timeout = timeout;

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::time::SystemTime;
 
 use super::ecr::{self, AwsEnv, CacheKey, EcrDirs, EcrError, EcrHost, EcrToken};
-use super::keychain::Keychain;
+use super::keychain::{Keychain, KeychainEnv};
 use super::serve::Backends;
 use super::{Credential, CredsError, Store};
 
@@ -128,12 +128,14 @@ impl Store for EcrStore {
 /// The backends of `docker-credential-regctl`: ECR for ECR registries, the keychain for the rest.
 pub struct RegctlHelper {
     pub ecr: EcrStore,
+    pub keychain: KeychainEnv,
 }
 
 impl RegctlHelper {
-    pub fn new(env: AwsEnv, dirs: EcrDirs, now: SystemTime) -> RegctlHelper {
+    pub fn new(env: AwsEnv, dirs: EcrDirs, now: SystemTime, keychain: KeychainEnv) -> RegctlHelper {
         RegctlHelper {
             ecr: EcrStore::new(env, dirs, now),
+            keychain,
         }
     }
 }
@@ -143,11 +145,14 @@ impl Backends for RegctlHelper {
         if self.ecr.serves(server_url) {
             Box::new(self.ecr.clone())
         } else {
-            Box::new(Keychain::new())
+            Box::new(Keychain::new(self.keychain.clone()))
         }
     }
 
     fn all(&self) -> Vec<Box<dyn Store>> {
-        vec![Box::new(self.ecr.clone()), Box::new(Keychain::new())]
+        vec![
+            Box::new(self.ecr.clone()),
+            Box::new(Keychain::new(self.keychain.clone())),
+        ]
     }
 }

@@ -68,6 +68,7 @@ pub fn check(probe: &Probe<'_>, api: Option<&Response>) -> Vec<Check> {
         &inputs.client_config,
         key,
         &inputs.path_dirs,
+        &inputs.keychain,
         inputs.timeout,
     ) {
         Ok(c) => c,

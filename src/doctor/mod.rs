@@ -91,6 +91,8 @@ pub struct Inputs {
     pub proxy_env: proxy::ProxyEnv,
     /// Directories of PATH, to find credential helpers.
     pub path_dirs: Vec<PathBuf>,
+    /// Where the OS keychain is reached (for credentials kept by docker-credential-regctl).
+    pub keychain: crate::creds::keychain::KeychainEnv,
     /// Per network phase: DNS, TCP connect, TLS handshake, HTTP request.
     pub timeout: Duration,
     /// The dockerd whose rules apply (version; the image store comes from daemon.json).

@@ -4,13 +4,16 @@
 //! starts the daemon without unlocking anything.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
 use super::{require_tool, TestEnv};
+
+/// The login keyring's password in `SecretService::unlocked()`.
+pub const KEYRING_PASSWORD: &str = "regctl-test-keyring-password";
 
 pub struct SecretService {
     pub dir: TempDir,
@@ -22,7 +25,7 @@ pub struct SecretService {
 
 impl SecretService {
     pub fn unlocked() -> SecretService {
-        Self::start(Some("regctl-test-keyring-password"))
+        Self::start(Some(KEYRING_PASSWORD))
     }
 
     pub fn locked() -> SecretService {
@@ -31,7 +34,6 @@ impl SecretService {
 
     fn start(password: Option<&str>) -> SecretService {
         let dbus_bin = require_tool("dbus-daemon");
-        let gk_bin = require_tool("gnome-keyring-daemon");
         let dir = tempfile::Builder::new()
             .prefix("regctl-keyring-")
             .tempdir()
@@ -54,28 +56,7 @@ impl SecretService {
             .unwrap();
         let address = line.trim().to_string();
         assert!(address.starts_with("unix:"), "dbus-daemon printed {line:?}");
-        let mut cmd = Command::new(gk_bin);
-        cmd.arg("--foreground").arg("--components=secrets");
-        if password.is_some() {
-            cmd.arg("--unlock");
-        }
-        let mut keyring = cmd
-            .env_clear()
-            .env("HOME", dir.path().join("home"))
-            .env("XDG_DATA_HOME", dir.path().join("data"))
-            .env("XDG_RUNTIME_DIR", dir.path().join("run"))
-            .env("DBUS_SESSION_BUS_ADDRESS", &address)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        {
-            let mut stdin = keyring.stdin.take().unwrap();
-            if let Some(p) = password {
-                stdin.write_all(p.as_bytes()).unwrap();
-            }
-        }
+        let keyring = spawn_keyring(dir.path(), &address, password);
         let ss = SecretService {
             dir,
             address,
@@ -86,25 +67,71 @@ impl SecretService {
         ss
     }
 
+    /// Stops gnome-keyring-daemon and starts it again on the same keyring files: with a password
+    /// the login keyring is unlocked again, without one it stays locked (as after a reboot
+    /// without a desktop login).
+    pub fn restart(&mut self, password: Option<&str>) {
+        let _ = self.keyring.kill();
+        let _ = self.keyring.wait();
+        // The name must be gone before the new daemon is asked for, or the old one answers.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.secrets_owned() {
+            assert!(
+                Instant::now() < deadline,
+                "the old gnome-keyring-daemon kept its name"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.keyring = spawn_keyring(self.dir.path(), &self.address, password);
+        self.wait_until_ready();
+    }
+
+    /// Starts dbus-monitor on this bus; returns once it is listening.
+    pub fn monitor(&self) -> Monitor {
+        let mut child = Command::new(require_tool("dbus-monitor"))
+            .arg("--address")
+            .arg(&self.address)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        // Its own NameLost signal is the first thing it prints once it is a monitor.
+        while !line.contains("member=NameLost") {
+            line.clear();
+            assert_ne!(out.read_line(&mut line).unwrap(), 0, "dbus-monitor exited");
+        }
+        let reader = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut out, &mut text);
+            text
+        });
+        Monitor { child, reader }
+    }
+
+    fn secrets_owned(&self) -> bool {
+        Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                "string:org.freedesktop.secrets",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+    }
+
     /// Waits until org.freedesktop.secrets is owned on the bus.
     fn wait_until_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            let out = Command::new("dbus-send")
-                .args([
-                    "--session",
-                    "--print-reply",
-                    "--dest=org.freedesktop.DBus",
-                    "/org/freedesktop/DBus",
-                    "org.freedesktop.DBus.NameHasOwner",
-                    "string:org.freedesktop.secrets",
-                ])
-                .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-                .output();
-            if let Ok(o) = out {
-                if String::from_utf8_lossy(&o.stdout).contains("boolean true") {
-                    return;
-                }
+            if self.secrets_owned() {
+                return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -145,6 +172,48 @@ impl Drop for SecretService {
         let _ = self.keyring.wait();
         let _ = self.dbus.kill();
         let _ = self.dbus.wait();
+    }
+}
+
+/// gnome-keyring-daemon (secrets only) for the keyring files under `dir`, on the bus at
+/// `address`; with a password on stdin it unlocks (or creates) the login keyring.
+fn spawn_keyring(dir: &Path, address: &str, password: Option<&str>) -> Child {
+    let mut cmd = Command::new(require_tool("gnome-keyring-daemon"));
+    cmd.arg("--foreground").arg("--components=secrets");
+    if password.is_some() {
+        cmd.arg("--unlock");
+    }
+    let mut keyring = cmd
+        .env_clear()
+        .env("HOME", dir.join("home"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_RUNTIME_DIR", dir.join("run"))
+        .env("DBUS_SESSION_BUS_ADDRESS", address)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = keyring.stdin.take().unwrap();
+    if let Some(p) = password {
+        stdin.write_all(p.as_bytes()).unwrap();
+    }
+    keyring
+}
+
+/// A running dbus-monitor; `stop` gives what it printed.
+pub struct Monitor {
+    child: Child,
+    reader: std::thread::JoinHandle<String>,
+}
+
+impl Monitor {
+    pub fn stop(mut self) -> String {
+        // What was sent before this point is printed once the monitor reads it: a moment.
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.reader.join().unwrap()
     }
 }
 

@@ -79,7 +79,7 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
             shadowed: candidates.iter().map(|k| (k.clone(), decoded(k))).collect(),
         });
     }
-    let mut keychain = Keychain::new();
+    let mut keychain = Keychain::new(ctx.paths.keychain.clone());
     if moves.iter().any(|m| m.from.is_some()) {
         keychain.available()?;
     }

@@ -33,7 +33,7 @@ pub fn registry_client(ctx: &Context, timeout: Duration) -> RegistryClient {
 
 /// The store behind a helper name (`regctl` is the keychain, in-process).
 pub fn helper_store(name: &str, ctx: &Context) -> Box<dyn Store> {
-    creds::open_helper(name, &ctx.paths.exec_path)
+    creds::open_helper(name, &ctx.paths.exec_path, &ctx.paths.keychain)
 }
 
 /// A note when docker-credential-regctl is not on PATH: docker and skopeo could not `what`

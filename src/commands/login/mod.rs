@@ -93,6 +93,7 @@ fn choose_target(
     store: &str,
     config: &serde_json::Map<String, serde_json::Value>,
     key: &str,
+    keychain: &crate::creds::keychain::KeychainEnv,
     out: &mut Outcome,
 ) -> Result<Target> {
     let configured = dc::store_for(config, key);
@@ -104,7 +105,7 @@ fn choose_target(
     Ok(match store {
         "auto" => match configured {
             StoreRef::Helper(h) | StoreRef::CredsStore(h) => helper(&h),
-            StoreRef::File => match Keychain::new().available() {
+            StoreRef::File => match Keychain::new(keychain.clone()).available() {
                 Ok(()) => helper(REGCTL_HELPER),
                 Err(e) => {
                     out.notes.push(crate::output::Note::Info(format!(
@@ -152,6 +153,7 @@ fn stored_credential(
         path,
         key,
         &ctx.paths.exec_path,
+        &ctx.paths.keychain,
     )?)
 }
 
@@ -277,7 +279,7 @@ pub fn run(args: LoginArgs, ctx: &Context) -> Result<Outcome> {
         data["verified"] = json!(false);
     }
 
-    let target = choose_target(&args.store, &config, &key, &mut out)?;
+    let target = choose_target(&args.store, &config, &key, &ctx.paths.keychain, &mut out)?;
     let cred = Credential {
         server_url: key.clone(),
         username: username.clone(),
