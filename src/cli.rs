@@ -190,16 +190,19 @@ pub enum Command {
     /// skopeo and podman look (credHelpers > credsStore > plain-text auths)
     ///
     /// Amazon ECR registries (ACCOUNT.dkr.ecr.REGION.amazonaws.com, public.ecr.aws) need no
-    /// password: regctl mints 12-hour tokens from your AWS credentials (environment, AWS_PROFILE
-    /// or --profile in ~/.aws/credentials and ~/.aws/config) and, by default, points
-    /// credHelpers at docker-credential-regctl, which mints a new token before the cached one
-    /// ends.
+    /// password: regctl mints 12-hour tokens from your AWS credentials, found in the AWS CLI's
+    /// order (environment keys; AWS_PROFILE or --profile in ~/.aws/credentials and ~/.aws/config
+    /// with role_arn, web identity, IAM Identity Center (after aws sso login) or
+    /// credential_process; AWS_WEB_IDENTITY_TOKEN_FILE; the ECS / EKS Pod Identity container
+    /// endpoint; the EC2 instance role) and, by default, points credHelpers at
+    /// docker-credential-regctl, which mints a new token before the cached one ends.
     #[command(after_help = "Examples:
   regctl login registry.example.com -u alice
   printf '%s' \"$TOKEN\" | regctl login ghcr.io -u alice --password-stdin --store keychain
   regctl login 10.0.0.5:5000 -u ci --password-stdin --store file -o json < pw.txt
   regctl login 123456789012.dkr.ecr.eu-west-1.amazonaws.com
   regctl login 123456789012.dkr.ecr.eu-west-1.amazonaws.com --profile prod
+  aws sso login --profile dev && regctl login 123456789012.dkr-ecr.eu-west-1.on.aws --profile dev
   regctl login ecr-proxy.internal:5000 --ecr --region us-east-1 -o json")]
     Login(LoginArgs),
 

@@ -449,6 +449,63 @@ pub fn plain_text_warning(path: &std::path::Path) -> String {
     )
 }
 
+/// An IAM Identity Center session that expired or was never started on this machine.
+pub fn aws_sso_login(profile: &str) -> String {
+    format!(
+        "run: aws sso login --profile {} (then log in again, or let docker pull: the helper mints from the new session)",
+        shell_quote(profile)
+    )
+}
+
+/// A web identity token file that cannot be read.
+pub fn web_identity_token_file(origin: &str) -> String {
+    format!(
+        "point {origin} at the token file that exists (in EKS with IRSA, the pod's service account needs the eks.amazonaws.com/role-arn annotation and the pod a restart)"
+    )
+}
+
+/// Web identity without a role to assume.
+pub fn web_identity_role() -> String {
+    "set AWS_ROLE_ARN (or role_arn in the profile) to the role the token may assume".to_string()
+}
+
+/// The container credentials endpoint refused the authorization token.
+pub fn container_token() -> String {
+    "the pod or task must send the token its agent gave it: check AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (EKS Pod Identity mounts /var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token) or AWS_CONTAINER_AUTHORIZATION_TOKEN, and the pod identity association of its service account".to_string()
+}
+
+/// A container credentials URI regctl will not send a token to.
+pub fn container_uri() -> String {
+    "use https, a loopback address, http://169.254.170.2 (ECS) or http://169.254.170.23 (EKS Pod Identity) in AWS_CONTAINER_CREDENTIALS_FULL_URI".to_string()
+}
+
+/// The IMDSv2 token request timed out: inside a container, the answer dies at hop limit 1.
+pub fn imds_hop_limit() -> String {
+    "inside a container on EC2, IMDSv2 needs a hop limit of 2: aws ec2 modify-instance-metadata-options --instance-id INSTANCE_ID --http-put-response-hop-limit 2 --http-endpoint enabled".to_string()
+}
+
+/// No credentials anywhere, instance metadata included.
+pub fn aws_no_credentials() -> String {
+    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run: aws configure (or aws sso login --profile PROFILE); off EC2, AWS_EC2_METADATA_DISABLED=true skips the instance metadata".to_string()
+}
+
+/// `credsStore: "ecr-login"` sends every registry to amazon-ecr-credential-helper.
+pub fn ecr_login_creds_store(path: &std::path::Path, ecr_hosts: &[String]) -> String {
+    let per_host = if ecr_hosts.is_empty() {
+        "regctl login ACCOUNT.dkr.ecr.REGION.amazonaws.com".to_string()
+    } else {
+        ecr_hosts
+            .iter()
+            .map(|h| format!("regctl login {}", shell_quote(h)))
+            .collect::<Vec<_>>()
+            .join(" && ")
+    };
+    format!(
+        "remove \"credsStore\": \"ecr-login\" from {} and route only ECR hosts to a helper with credHelpers, which this writes: {per_host}",
+        path.display()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,6 +115,22 @@ fn set_refuses_what_dockerd_would_refuse() {
             vec!["daemon", "set", "max-concurrent-downloads", "ten"],
             "is not valid JSON",
         ),
+        (
+            vec!["daemon", "set", "max-concurrent-downloads", "3.5"],
+            "max-concurrent-downloads must be an integer, not a number with a fraction or an exponent",
+        ),
+        (
+            vec!["daemon", "set", "mtu", "1e3"],
+            "mtu must be an integer, not a number with a fraction or an exponent",
+        ),
+        (
+            vec!["daemon", "set", "max-download-attempts", "9223372036854775808"],
+            "max-download-attempts must be an integer, not an integer outside the 64-bit range",
+        ),
+        (
+            vec!["daemon", "set", "shutdown-timeout", "\"15\""],
+            "shutdown-timeout must be an integer, not a string",
+        ),
         (vec!["daemon", "set", "log-level", "loud"], "not one of"),
         (vec!["daemon", "set", "debug.x", "1"], "must be an object"),
     ] {

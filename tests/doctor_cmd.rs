@@ -577,3 +577,69 @@ fn wrong_stored_password_and_no_stored_credentials() {
         "doctor must never print a secret"
     );
 }
+
+#[test]
+fn a_hanging_credential_helper_gets_doctors_timeout() {
+    let mut env = TestEnv::new();
+    let r = crate::support::creds::htpasswd_registry(&env);
+    let host = r.host().to_string();
+    crate::support::creds::install_helper(&mut env, "hang", "sleep 60");
+    crate::support::creds::write_config(
+        &env,
+        &format!("{{\"credHelpers\": {{\"{host}\": \"hang\"}}}}\n"),
+    );
+    let started = std::time::Instant::now();
+    let (doc, code) = doctor(&env, &[&host, "--timeout", "3"]);
+    let took = started.elapsed();
+    assert_eq!(code, 1, "{doc:#}");
+    let failed = check(&doc, &host, "auth.store_failed");
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap()
+            .contains("docker-credential-hang get did not finish within 3 s"),
+        "{failed}"
+    );
+    // A bound on hanging (the helper's own 30 s before), not a speed target: the loopback
+    // phases before it take well under a second each.
+    assert!(
+        took < std::time::Duration::from_secs(6),
+        "doctor took {took:?}"
+    );
+}
+
+/// A plain-HTTP registry on loopback (insecure for dockerd) that resets TLS connections instead
+/// of answering them: login reaches it over HTTP, and doctor follows dockerd the same way
+/// (HTTPS first, then plain HTTP) instead of stopping at the TLS failure. Not a real registry:
+/// the distribution registry answers TLS with an HTTP 400, which doctor already handled.
+#[test]
+fn a_loopback_registry_that_resets_tls_is_reached_over_http_like_login() {
+    use crate::support::hostile::{basic_challenge, response, Hostile};
+    let env = TestEnv::new();
+    let good = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "alice:s3cret")
+    );
+    let server = Hostile::plain_resetting_tls(move |seen| {
+        if seen.authorization.as_deref() == Some(good.as_str()) {
+            response(
+                "200 OK",
+                &[("Docker-Distribution-API-Version", "registry/2.0")],
+                "{}",
+            )
+        } else {
+            basic_challenge()
+        }
+    });
+    let host = server.host.clone();
+    login(&env, &host, "s3cret");
+    let (doc, code) = doctor(&env, &[&host, "--timeout", "5"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(check(&doc, &host, "tls.handshake_failed")["status"], "warn");
+    assert_eq!(
+        check(&doc, &host, "http.plain_http_insecure")["status"],
+        "warn"
+    );
+    assert_eq!(check(&doc, &host, "auth.ok")["status"], "ok");
+    assert_eq!(check(&doc, &host, "registry.ok")["status"], "ok");
+}

@@ -61,6 +61,9 @@ impl Sandbox {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         map.insert("HOME".into(), self.home().display().to_string());
+        // Never the real instance metadata address.
+        map.entry("AWS_EC2_METADATA_DISABLED".into())
+            .or_insert_with(|| "true".into());
         AwsEnv::from_lookup(|k| map.get(k).cloned())
     }
 }
@@ -764,20 +767,40 @@ fn ecr_bad_aws_configuration_says_what_failed() {
         "{err}"
     );
 
-    // SSO profiles: not supported, with the workaround.
-    sandbox.aws_file(
+    // SSO profiles whose configuration is incomplete: file, line and what is missing.
+    let config = sandbox.aws_file(
         "config",
         "[profile sso]\nsso_session = corp\nsso_account_id = 1\n",
     );
     let err = resolve(&sandbox.env(&[]), Some("sso")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:2: profile \"sso\" names sso_session \"corp\", but there is no [sso-session corp] section",
+            config.display()
+        )
+    );
+    sandbox.aws_file(
+        "config",
+        "[profile sso]\nsso_session = corp\nsso_account_id = 1\n[sso-session corp]\nsso_start_url = https://x/start\nsso_region = eu-west-1\n",
+    );
+    let err = resolve(&sandbox.env(&[]), Some("sso")).unwrap_err();
     assert!(
-        err.to_string().contains("AWS IAM Identity Center (SSO)"),
+        err.to_string()
+            .ends_with("profile \"sso\" uses IAM Identity Center but has no sso_role_name"),
         "{err}"
     );
-    assert!(err
-        .hint()
-        .unwrap()
-        .contains("aws configure export-credentials --profile sso"));
+    // A web identity token file with no role to assume.
+    let err = resolve(
+        &sandbox.env(&[("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token")]),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "AWS_WEB_IDENTITY_TOKEN_FILE names a web identity token file but no role to assume (AWS_ROLE_ARN or role_arn)"
+    );
+    assert!(err.hint().unwrap().contains("set AWS_ROLE_ARN"));
 
     // A non-ECR name.
     let err = EcrHost::parse("ghcr.io").unwrap_err();

@@ -14,9 +14,9 @@ use crate::support::creds::{client_config, helper_dir, path_with_helper, write_c
 use crate::support::registry::free_port;
 use crate::support::{age_file, assert_refused, tree_state, FileState, Run, TestEnv};
 
-const HOST: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+pub(crate) const HOST: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 /// What moto mints for account 123456789012 (its token is base64("AWS:" + this)).
-const MOTO_PASSWORD: &str = "123456789012-auth-token";
+pub(crate) const MOTO_PASSWORD: &str = "123456789012-auth-token";
 const GOOD: TestKey = TestKey::allow("AKIAGOODKEY0000001", "good-secret");
 
 fn b64(s: &str) -> String {
@@ -24,7 +24,7 @@ fn b64(s: &str) -> String {
 }
 
 /// A sandbox whose AWS API is `endpoint`; `keys`: AWS_ACCESS_KEY_ID/SECRET in the environment.
-fn sandbox(endpoint: &str, keys: bool) -> TestEnv {
+pub(crate) fn sandbox(endpoint: &str, keys: bool) -> TestEnv {
     let mut env = TestEnv::new();
     env.set_env("AWS_ENDPOINT_URL", endpoint);
     if keys {
@@ -35,7 +35,7 @@ fn sandbox(endpoint: &str, keys: bool) -> TestEnv {
 }
 
 /// `docker-credential-regctl ACTION` with the sandbox's environment and `stdin`.
-fn helper(env: &TestEnv, action: &str, stdin: &str) -> Run {
+pub(crate) fn helper(env: &TestEnv, action: &str, stdin: &str) -> Run {
     let out = assert_cmd::Command::new(helper_dir().join("docker-credential-regctl"))
         .env_clear()
         .envs(env.env_vars())
@@ -47,7 +47,7 @@ fn helper(env: &TestEnv, action: &str, stdin: &str) -> Run {
 }
 
 /// No secret (the token, its base64 forms, the AWS secret key) in what a command printed.
-fn assert_no_secret(run: &Run) {
+pub(crate) fn assert_no_secret(run: &Run) {
     for secret in [
         MOTO_PASSWORD.to_string(),
         b64(&format!("AWS:{MOTO_PASSWORD}")),
@@ -63,7 +63,7 @@ fn assert_no_secret(run: &Run) {
 }
 
 /// `regctl ARGS -o json`: the document, the exit code, and the run (for secret checks).
-fn json_run(env: &TestEnv, args: &[&str]) -> (Value, i32, Run) {
+pub(crate) fn json_run(env: &TestEnv, args: &[&str]) -> (Value, i32, Run) {
     let mut all = args.to_vec();
     all.extend(["-o", "json"]);
     let run = env.run(&all);
@@ -73,11 +73,11 @@ fn json_run(env: &TestEnv, args: &[&str]) -> (Value, i32, Run) {
     (doc, run.code, run)
 }
 
-fn cache_dir(env: &TestEnv) -> PathBuf {
+pub(crate) fn cache_dir(env: &TestEnv) -> PathBuf {
     env.xdg_cache.join("regctl/ecr")
 }
 
-fn settings_file(env: &TestEnv, host: &str) -> PathBuf {
+pub(crate) fn settings_file(env: &TestEnv, host: &str) -> PathBuf {
     env.xdg_state.join(format!("regctl/ecr-hosts/{host}.json"))
 }
 
@@ -100,7 +100,7 @@ fn set_cached_expiry(env: &TestEnv, expires_at: SystemTime) {
 }
 
 /// `get` succeeded with moto's token for `server`, and printed nothing on stderr.
-fn assert_get_serves_token(env: &TestEnv, server: &str) {
+pub(crate) fn assert_get_serves_token(env: &TestEnv, server: &str) {
     let run = helper(env, "get", &format!("{server}\n"));
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
@@ -557,4 +557,46 @@ fn non_ecr_hosts_and_passwords_take_the_usual_login() {
         b64("AWS:pasted-token")
     );
     nothing_written(&state_dir);
+}
+
+#[test]
+fn hostile_expiry_times_from_the_ecr_api_are_errors_not_panics() {
+    use crate::support::hostile::{response, Hostile};
+    // Not AWS: a loopback server answering GetAuthorizationToken with an impossible expiresAt
+    // (moto's is fixed; these are what a hostile endpoint or proxy could send).
+    for expires in [
+        "1e300",
+        "1e19",
+        "-1",
+        "18446744073709551616",
+        "99999999999999999999999999",
+    ] {
+        let body = format!(
+            r#"{{"authorizationData":[{{"authorizationToken":"{}","expiresAt":{expires},"proxyEndpoint":"https://{HOST}"}}]}}"#,
+            b64("AWS:hostile-password")
+        );
+        let server = Hostile::plain(move |_| {
+            response(
+                "200 OK",
+                &[("Content-Type", "application/x-amz-json-1.1")],
+                &body,
+            )
+        });
+        let env = sandbox(&format!("http://{}", server.host), true);
+        let state = write_config(&env, "{}\n");
+        let run = env.run(&["login", HOST]);
+        assert_eq!(run.code, 1, "{expires}: {run:?}");
+        assert!(
+            run.stderr.contains("expiresAt ")
+                && run.stderr.contains(" is not a time (seconds since 1970"),
+            "{expires}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert_eq!(FileState::of(&env.client_config_path()), state);
+        let got = helper(&env, "get", HOST);
+        assert_eq!(got.code, 1, "{expires}: {got:?}");
+        assert!(!got.stderr.contains("panicked"), "{}", got.stderr);
+        assert!(!got.stdout.contains("hostile-password"), "{got:?}");
+    }
 }

@@ -5,6 +5,7 @@
 mod support;
 
 mod ansible_example;
+mod bounded_inputs;
 mod certs_cmd;
 mod credential_helper;
 mod creds_cmd;
@@ -17,6 +18,7 @@ mod docs_generated;
 mod doctor_cmd;
 mod ecr;
 mod ecr_cli;
+mod ecr_sources;
 mod examples;
 mod hostile;
 mod insecure_cmd;

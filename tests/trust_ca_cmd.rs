@@ -510,6 +510,12 @@ fn registry_names_that_could_escape_certs_d_are_refused() {
         // Found by the registry_name fuzz target: text after `]` used to be ignored.
         "[::1]x:5000",
         "[::]h",
+        // Issue 12: the reference grammar's port is digits; port 0 cannot be reached; an IPv6
+        // address needs brackets (trust-ca used to create certs.d/r.io:+5000).
+        "r.io:+5000",
+        "r.io:0",
+        "::1",
+        "fe80::1",
     ] {
         let run = env.run(&["trust-ca", bad, &file]);
         assert_eq!(run.code, 1, "{bad:?}: {}", run.stderr);
@@ -734,4 +740,79 @@ fn on_a_terminal_from_server_shows_the_certificate_and_asks() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(run.stdout.contains("Trust it for"), "{}", run.stdout);
     assert_ok(&skopeo_inspect(&env, &reg, &folder, false), &reg);
+}
+
+#[test]
+fn a_malformed_fingerprint_is_refused_before_any_connection() {
+    let env = TestEnv::new();
+    // A loopback port that records whether anyone connected (nothing is ever answered).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let before = tree_state(env.dir.path());
+    for bad in ["zz", "3F:A1", "sha256:", &"ab".repeat(33)] {
+        let run = env.run(&["trust-ca", &host, "--from-server", "--fingerprint", bad]);
+        assert_eq!(run.code, 1, "{bad:?}: {run:?}");
+        assert!(
+            run.stderr.contains("is not a SHA-256 fingerprint"),
+            "{bad:?}: {}",
+            run.stderr
+        );
+        // A name that does not resolve fails the same way: no DNS lookup came first.
+        let run = env.run(&[
+            "trust-ca",
+            "registry.regctl-test.invalid",
+            "--from-server",
+            "--fingerprint",
+            bad,
+        ]);
+        assert!(
+            run.stderr.contains("is not a SHA-256 fingerprint"),
+            "{bad:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(
+        listener.accept().is_err(),
+        "trust-ca connected before checking the fingerprint"
+    );
+    assert_eq!(tree_state(env.dir.path()), before);
+}
+
+#[test]
+fn trust_ca_containers_is_all_or_nothing() {
+    let ca = TestCa::new("regctl CA");
+    let client = ca.client("robot");
+    let host = "r.example.com";
+    // The second root (podman's) fails while it is checked: its folder is a file.
+    let env = TestEnv::new();
+    let file = put(&env, "ca.pem", &ca.pem.cert);
+    fs::create_dir_all(&env.containers_certs_dir).unwrap();
+    fs::write(env.containers_certs_dir.join(host), "not a folder").unwrap();
+    let before = tree_state(env.dir.path());
+    let run = env.run(&["trust-ca", host, &file, "--containers"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("is not a directory"), "{}", run.stderr);
+    assert_eq!(tree_state(env.dir.path()), before);
+
+    // It fails while written: its client.key leads into /proc, where nothing can be written.
+    // docker's folder (ca.crt, client.cert written by then) and podman's client.cert and a
+    // changed ca.crt are all put back.
+    let env = TestEnv::new();
+    let file = put(&env, "ca.pem", &ca.pem.cert);
+    let cert = put(&env, "client.pem", &client.cert);
+    let key = put(&env, "client-key.pem", &client.key);
+    let other = TestCa::new("the CA podman had");
+    let podman = env.containers_certs_dir.join(host);
+    fs::create_dir_all(&podman).unwrap();
+    fs::write(podman.join("ca.crt"), &other.pem.cert).unwrap();
+    std::os::unix::fs::symlink("/proc/version", podman.join("client.key")).unwrap();
+    let before = tree_state(env.dir.path());
+    let mut args = pair_args(host, Some(&file), &cert, &key);
+    args.push("--containers");
+    let run = env.run(&args);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("client.key"), "{}", run.stderr);
+    assert_eq!(tree_state(env.dir.path()), before);
+    assert!(!env.certs_dir.exists(), "docker's certs.d was left behind");
 }

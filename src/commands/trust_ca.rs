@@ -34,6 +34,10 @@ fn roots(ctx: &Context, containers: bool) -> Vec<PathBuf> {
 
 pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
     let folder = certs_dir::folder_name(&args.registry)?;
+    // A malformed pin fails before any file, DNS lookup or connection.
+    if let Some(pin) = &args.fingerprint {
+        certs_dir::parse_pin(pin)?;
+    }
     let roots = roots(ctx, args.containers);
     if args.remove {
         return remove(&folder, &roots, ctx);
@@ -102,10 +106,9 @@ pub fn run(args: &TrustCaArgs, ctx: &Context) -> Result<Outcome> {
         );
     }
 
-    let mut changes = Vec::new();
-    for root in &roots {
-        changes.extend(certs_dir::install(&root.join(&folder), &files, ctx.check)?);
-    }
+    // All roots or none (`--containers`): a failure in the second leaves the first untouched.
+    let dirs: Vec<PathBuf> = roots.iter().map(|r| r.join(&folder)).collect();
+    let changes = certs_dir::install(&dirs, &files, ctx.check)?;
     if let Some(w) = insecure_warning(&folder, ctx) {
         warnings.push(w);
     }

@@ -1,18 +1,22 @@
 //! The exec-protocol client for any `docker-credential-NAME`: exactly one argument (`store`,
 //! `get`, `erase`, `list`), the request on stdin, the answer (or the error text) on stdout, exit 1
 //! on failure, and `credentials not found in native keychain` meaning "nothing stored".
-//! Every call has a timeout so that a helper waiting on a prompt cannot hang regctl.
+//! Every call has a timeout so that a helper waiting on a prompt cannot hang regctl, and its
+//! output is capped (`creds::exec`), so that a helper printing forever cannot fill memory.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::exec::{self, ExecError};
 use super::{Credential, CredsError, Store, NOT_FOUND};
+use crate::files::bounded;
+
+/// How long one helper call may take unless the caller says otherwise.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Helper {
     pub name: String,
@@ -35,7 +39,7 @@ impl Helper {
         Helper {
             name: name.to_string(),
             search_path: search_path.to_vec(),
-            timeout: Duration::from_secs(30),
+            timeout: TIMEOUT,
         }
     }
 
@@ -53,46 +57,32 @@ impl Helper {
             helper: self.name.clone(),
             server: server.to_string(),
         })?;
-        let mut child = Command::new(&exe)
-            .arg(action)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|source| CredsError::HelperExec {
-                path: exe.clone(),
-                source,
-            })?;
-        let mut stdin = child.stdin.take().expect("piped");
-        let mut stdout = child.stdout.take().expect("piped");
-        let input = input.to_vec();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            // A helper that exits without reading its input closes the pipe: not our error.
-            let _ = stdin.write_all(&input);
-            drop(stdin);
-            let mut out = Vec::new();
-            let _ = stdout.read_to_end(&mut out);
-            let _ = tx.send(out);
-        });
-        let out = match rx.recv_timeout(self.timeout) {
-            Ok(out) => out,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(CredsError::HelperTimeout {
+        let mut cmd = Command::new(&exe);
+        cmd.arg(action);
+        let limits = exec::Limits {
+            stdout: bounded::limits::PROCESS_OUTPUT,
+            stderr: None,
+        };
+        let done =
+            exec::run(cmd, input, limits, Instant::now() + self.timeout).map_err(|e| match e {
+                ExecError::Spawn(source) | ExecError::Wait(source) => CredsError::HelperExec {
+                    path: exe.clone(),
+                    source,
+                },
+                ExecError::Timeout => CredsError::HelperTimeout {
                     helper: self.name.clone(),
                     action,
-                    secs: self.timeout.as_secs(),
-                });
-            }
-        };
-        let status = child
-            .wait()
-            .map_err(|source| CredsError::HelperExec { path: exe, source })?;
+                    secs: self.timeout.as_secs_f64(),
+                },
+                e @ ExecError::TooLarge { .. } => CredsError::HelperFailed {
+                    helper: self.name.clone(),
+                    action,
+                    message: e.to_string(),
+                },
+            })?;
         Ok(Output {
-            success: status.success(),
-            stdout: String::from_utf8_lossy(&out).into_owned(),
+            success: done.status.success(),
+            stdout: String::from_utf8_lossy(&done.stdout).into_owned(),
         })
     }
 

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use crate::files::docker_config::DockerConfigError;
 
 pub mod ecr;
+pub mod exec;
 pub mod file;
 pub mod helper;
 pub mod keychain;
@@ -77,7 +78,7 @@ pub enum CredsError {
     HelperTimeout {
         helper: String,
         action: &'static str,
-        secs: u64,
+        secs: f64,
     },
     #[error("cannot run {path}: {source}")]
     HelperExec {
@@ -133,8 +134,19 @@ pub fn stored(
     key: &str,
     exec_path: &[PathBuf],
 ) -> Result<Option<Credential>, CredsError> {
+    stored_within(config, config_path, key, exec_path, helper::TIMEOUT)
+}
+
+/// [`stored`], with a helper given at most `timeout` (doctor's own timeout).
+pub fn stored_within(
+    config: &mut serde_json::Map<String, serde_json::Value>,
+    config_path: &std::path::Path,
+    key: &str,
+    exec_path: &[PathBuf],
+    timeout: std::time::Duration,
+) -> Result<Option<Credential>, CredsError> {
     match crate::files::docker_config::store_for(config, key).helper() {
-        Some(h) => open_helper(h, exec_path).get(key),
+        Some(h) => open_helper_within(h, exec_path, timeout).get(key),
         None => file::FileStore::new(config, config_path).get(key),
     }
 }
@@ -142,9 +154,20 @@ pub fn stored(
 /// Opens a helper-backed store by helper name: `regctl` is the keychain in-process (the same
 /// code `docker-credential-regctl` runs), anything else is `docker-credential-NAME` on `path`.
 pub fn open_helper(name: &str, path: &[PathBuf]) -> Box<dyn Store> {
+    open_helper_within(name, path, helper::TIMEOUT)
+}
+
+/// [`open_helper`] with each call to an external helper given at most `timeout`.
+pub fn open_helper_within(
+    name: &str,
+    path: &[PathBuf],
+    timeout: std::time::Duration,
+) -> Box<dyn Store> {
     if name == REGCTL_HELPER {
         Box::new(keychain::Keychain::new())
     } else {
-        Box::new(helper::Helper::new(name, path))
+        let mut h = helper::Helper::new(name, path);
+        h.timeout = timeout;
+        Box::new(h)
     }
 }

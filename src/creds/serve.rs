@@ -93,11 +93,9 @@ impl From<CredsError> for Failure {
 }
 
 fn read_all(input: &mut dyn Read) -> Result<String, String> {
-    let mut s = String::new();
-    input
-        .read_to_string(&mut s)
-        .map_err(|e| format!("cannot read the request: {e}"))?;
-    Ok(s)
+    // A request is a URL or a small JSON object: a stdin that never ends is refused, not read.
+    crate::files::bounded::read_text(input, crate::files::bounded::limits::SECRET)
+        .map_err(|e| format!("cannot read the request: {e}"))
 }
 
 fn server_url(input: &mut dyn Read) -> Result<String, String> {

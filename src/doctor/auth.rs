@@ -48,11 +48,13 @@ pub fn check(probe: &Probe<'_>, api: Option<&Response>) -> Vec<Check> {
         .map(|f| f.value)
         .unwrap_or_default();
     let store = store_name(&docker_config::store_for(&config, &name.cred_key));
-    let stored: Option<Credential> = match creds::stored(
+    // A hanging helper gets doctor's timeout, like every other phase.
+    let stored: Option<Credential> = match creds::stored_within(
         &mut config,
         &inputs.client_config,
         &name.cred_key,
         &inputs.path_dirs,
+        inputs.timeout,
     ) {
         Ok(c) => c,
         Err(e) => {

@@ -18,6 +18,7 @@ pub fn check(name: Option<&RegistryName>, inputs: &Inputs) -> Vec<Check> {
                 ids::CONFIG_CLIENT_JSON_OK,
                 format!("{} parses", inputs.client_config.display()),
             ));
+            checks.extend(ecr_login_store(name, &file.value, inputs));
             if let Some(name) = name {
                 checks.extend(helper(name, &file.value, inputs));
             }
@@ -120,6 +121,36 @@ fn daemon_json(inputs: &Inputs) -> Check {
         )
         .fix(hints::fix_json(path)),
     }
+}
+
+/// `credsStore: "ecr-login"`: a failure for a registry it captures (one that is not ECR and has
+/// no credHelpers entry of its own), a warning otherwise.
+fn ecr_login_store(
+    name: Option<&RegistryName>,
+    config: &serde_json::Map<String, Value>,
+    inputs: &Inputs,
+) -> Option<Check> {
+    let ecr_hosts = crate::creds::ecr::ecr_login_creds_store(config)?;
+    let captured = name.is_some_and(|n| {
+        !crate::creds::ecr::EcrHost::is_ecr(&n.host)
+            && crate::files::docker_config::cred_helper(config, &n.cred_key).is_none()
+    });
+    let status = if captured {
+        super::Status::Fail
+    } else {
+        super::Status::Warn
+    };
+    Some(
+        Check::new(
+            ids::CONFIG_CREDS_STORE_ECR_LOGIN,
+            status,
+            crate::creds::ecr::ecr_login_creds_store_problem(&inputs.client_config),
+        )
+        .fix(hints::ecr_login_creds_store(
+            &inputs.client_config,
+            &ecr_hosts,
+        )),
+    )
 }
 
 /// The credential helper docker would run for this registry: credHelpers[KEY] > credsStore.

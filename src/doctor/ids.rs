@@ -6,6 +6,7 @@ pub const CONFIG_DAEMON_JSON_OK: &str = "config.daemon_json";
 pub const CONFIG_DAEMON_JSON_INVALID: &str = "config.daemon_json_invalid";
 pub const CONFIG_CLIENT_JSON_OK: &str = "config.client_json";
 pub const CONFIG_CLIENT_JSON_INVALID: &str = "config.client_json_invalid";
+pub const CONFIG_CREDS_STORE_ECR_LOGIN: &str = "config.creds_store_ecr_login";
 pub const CREDS_HELPER_OK: &str = "creds.helper";
 pub const CREDS_HELPER_MISSING: &str = "creds.helper_missing";
 pub const CERTS_LINT: &str = "certs.lint";

@@ -159,7 +159,10 @@ pub fn daemon_proxy_env(inputs: &Inputs) -> Option<(ProxyEnv, String)> {
 
 /// `Environment=` assignments of a systemd unit file (quoted or bare, several per line).
 fn systemd_environment(path: &Path) -> Vec<(String, String)> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) =
+        crate::files::bounded::read_file(path, crate::files::bounded::limits::SMALL_TEXT)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    else {
         return Vec::new();
     };
     let mut out = Vec::new();

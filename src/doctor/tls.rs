@@ -152,11 +152,25 @@ pub fn handshake(
             ))],
         ),
         Err(ProbeError::NotTls { .. }) => plain_http(probe, reach, insecure),
+        // dockerd (and regctl's own client, for login) try an insecure registry over HTTPS,
+        // then over plain HTTP: a TLS failure there is not the verdict, the HTTP attempt is.
+        // A handshake timeout is not retried: the server hangs either way.
+        Err(e @ ProbeError::Handshake { .. }) if insecure => {
+            let (transport, mut checks) = plain_http(probe, reach, insecure);
+            checks.insert(
+                0,
+                Check::warn(
+                    ids::TLS_HANDSHAKE_FAILED,
+                    format!("{e}; dockerd goes on with plain HTTP for an insecure registry"),
+                ),
+            );
+            (transport, checks)
+        }
         Err(e) => (None, vec![Check::fail(ids::TLS_HANDSHAKE_FAILED, e.to_string())]),
     }
 }
 
-/// Phase 8: the registry answered TLS with plain HTTP.
+/// Phase 8: the registry answered TLS with plain HTTP (or refused TLS, for an insecure one).
 fn plain_http(probe: &Probe<'_>, reach: &Reach, insecure: bool) -> (Option<Transport>, Vec<Check>) {
     let host = &probe.name.host;
     if !insecure {

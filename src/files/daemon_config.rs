@@ -202,8 +202,10 @@ pub fn validate_host_port(s: &str) -> Result<(), String> {
         return Err(format!("invalid host {host:?}"));
     }
     if let Some(port) = port {
+        // Digits only, as dockerd's host:port pattern (the reference grammar's `[0-9]+`) has
+        // it: Rust's and Go's integer parsers would also take `+5000`.
         match port.parse::<u32>() {
-            Ok(p) if p <= 65535 => {}
+            Ok(p) if p <= 65535 && port.bytes().all(|b| b.is_ascii_digit()) => {}
             _ => return Err(format!("invalid port {port:?}")),
         }
     }
@@ -429,7 +431,7 @@ impl KeyType {
     fn expected(self) -> &'static str {
         match self {
             KeyType::Bool => "a boolean",
-            KeyType::Int => "a number",
+            KeyType::Int => "an integer",
             KeyType::Str => "a string",
             KeyType::StrList => "an array of strings",
             KeyType::Map | KeyType::Nested => "an object",
@@ -712,7 +714,17 @@ pub fn validate_entry(key: &str, value: &Value, target: &Target) -> Result<(), D
         return Err(DaemonConfigError::WrongType {
             key: key.to_string(),
             expected: ty.expected(),
-            found: json_type_name(value),
+            found: match value {
+                // dockerd decodes these keys into Go ints: 3.5, 1e3 and 2^63 are refused.
+                Value::Number(n) if ty == Int => {
+                    if n.to_string().contains(['.', 'e', 'E']) {
+                        "a number with a fraction or an exponent"
+                    } else {
+                        "an integer outside the 64-bit range"
+                    }
+                }
+                other => json_type_name(other),
+            },
         });
     }
     let strings = || {
@@ -1088,6 +1100,27 @@ mod tests {
         assert_eq!(split_host_port("[::1]:5000"), ("[::1]", Some("5000")));
         assert_eq!(split_host_port("[::1]"), ("[::1]", None));
         assert!(parse_insecure("[fd00::1]:5000").is_ok());
+    }
+
+    /// moby's validateHostPort: the host:port pattern refuses `+5000` (Go's Atoi alone would
+    /// take it); a bare IPv6 address and port 0 pass (net.ParseIP, `v < 0 || v > 65535`).
+    #[test]
+    fn insecure_ports_are_digits_as_in_dockerd() {
+        for bad in [
+            "r.io:+5000",
+            "r.io:-1",
+            "r.io:5_000",
+            "r.io: 5000",
+            "10.0.0.1:+80",
+        ] {
+            assert!(parse_insecure(bad).is_err(), "{bad:?} should be refused");
+        }
+        for good in ["::1", "r.io:0", "r.io:65535", "[::1]:5000"] {
+            assert!(
+                parse_insecure(good).is_ok(),
+                "{good:?} is what dockerd takes"
+            );
+        }
     }
 
     #[test]

@@ -640,7 +640,8 @@ fn read_original(
             path: path.to_path_buf(),
         });
     }
-    let mut bytes = fs::read(target).map_err(read_err)?;
+    let mut bytes =
+        super::bounded::read_file(target, super::bounded::limits::CONFIG_JSON).map_err(read_err)?;
     let (value, style) = parse_document(path, &bytes, kind)?;
     if style.bom {
         bytes.drain(..UTF8_BOM.len());
@@ -738,36 +739,70 @@ pub fn write_atomic(
     mode: u32,
     owner: Option<(u32, u32)>,
 ) -> io::Result<()> {
+    stage_atomic(target, bytes, mode, owner)?.commit()
+}
+
+/// A complete temp file beside its target, waiting to be renamed over it ([`Staged::commit`]);
+/// dropped uncommitted, it is removed. Staging several files first lets a caller write all or
+/// none: what fails (a full disk, a read-only folder) fails while staging, before any rename.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl Staged {
+    /// Renames the temp file over the target and syncs the directory.
+    pub fn commit(mut self) -> io::Result<()> {
+        fs::rename(&self.tmp, &self.target)?;
+        self.committed = true;
+        File::open(parent_dir(&self.target))?.sync_all()
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// The first half of [`write_atomic`]: the temp file, written and synced, with its mode and owner.
+pub fn stage_atomic(
+    target: &Path,
+    bytes: &[u8],
+    mode: u32,
+    owner: Option<(u32, u32)>,
+) -> io::Result<Staged> {
     let dir = parent_dir(target);
     let prefix = temp_prefix(target);
     remove_stale_temps(&dir, &prefix);
-    let tmp = dir.join(format!("{prefix}{}.tmp", std::process::id()));
-    let _ = fs::remove_file(&tmp);
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)?;
-        // The mode given to open() is reduced by the umask; set it exactly.
-        file.set_permissions(fs::Permissions::from_mode(mode))?;
-        if let Some((uid, gid)) = owner {
-            let meta = file.metadata()?;
-            if meta.uid() != uid || meta.gid() != gid {
-                std::os::unix::fs::fchown(&file, Some(uid), Some(gid))?;
-                // chown clears set-id bits; restore the exact mode.
-                file.set_permissions(fs::Permissions::from_mode(mode))?;
-            }
+    let staged = Staged {
+        tmp: dir.join(format!("{prefix}{}.tmp", std::process::id())),
+        target: target.to_path_buf(),
+        committed: false,
+    };
+    let _ = fs::remove_file(&staged.tmp);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&staged.tmp)?;
+    // The mode given to open() is reduced by the umask; set it exactly.
+    file.set_permissions(fs::Permissions::from_mode(mode))?;
+    if let Some((uid, gid)) = owner {
+        let meta = file.metadata()?;
+        if meta.uid() != uid || meta.gid() != gid {
+            std::os::unix::fs::fchown(&file, Some(uid), Some(gid))?;
+            // chown clears set-id bits; restore the exact mode.
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
         }
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, target)?;
-        File::open(&dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
     }
-    result
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(staged)
 }
 
 fn remove_stale_temps(dir: &Path, prefix: &str) {

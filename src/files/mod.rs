@@ -1,6 +1,7 @@
 //! The on-disk formats regctl reads and edits. Nothing here prints or prompts: functions return
 //! data and typed errors for `commands` to present.
 
+pub mod bounded;
 pub mod certs_dir;
 pub mod daemon_config;
 pub mod docker_config;

@@ -13,7 +13,6 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::Read;
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -26,6 +25,7 @@ use url::Url;
 use super::challenge::{self, Challenge};
 use super::trust::{HostTrust, TrustError};
 use crate::error::chain;
+use crate::files::bounded;
 use crate::files::daemon_config::InsecureRegistries;
 
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +93,7 @@ impl Transport {
 
 /// The most a response body may hold. Registries answer `/v2/` and token requests with a few KB
 /// (a JWT with a certificate chain stays under 16 KB); anything bigger is refused, not buffered.
-pub const MAX_BODY: u64 = 1 << 20;
+pub const MAX_BODY: u64 = bounded::limits::HTTP_BODY;
 
 /// Why [`read_capped`] gave up.
 #[derive(Debug)]
@@ -103,21 +103,20 @@ pub enum CappedRead {
     Io(std::io::Error),
 }
 
-/// An answer's body, refused past [`MAX_BODY`] whether or not its length was declared: reading
-/// stops one byte past the cap, so a hostile server cannot fill memory. Also used for AWS
-/// answers (`creds::ecr::api`).
-pub fn read_capped(resp: reqwest::blocking::Response) -> Result<Vec<u8>, CappedRead> {
+/// An answer's body, refused past [`MAX_BODY`] whether or not its length was declared, through
+/// the one capped reader (`files::bounded`), so a hostile server cannot fill memory. Also used
+/// for AWS answers (`creds::ecr::api`).
+pub fn read_capped(mut resp: reqwest::blocking::Response) -> Result<Vec<u8>, CappedRead> {
     if resp.content_length().is_some_and(|n| n > MAX_BODY) {
         return Err(CappedRead::TooLarge);
     }
-    let mut body = Vec::new();
-    resp.take(MAX_BODY + 1)
-        .read_to_end(&mut body)
-        .map_err(CappedRead::Io)?;
-    if body.len() as u64 > MAX_BODY {
-        return Err(CappedRead::TooLarge);
-    }
-    Ok(body)
+    bounded::read_capped(&mut resp, MAX_BODY).map_err(|e| {
+        if bounded::is_too_large(&e) {
+            CappedRead::TooLarge
+        } else {
+            CappedRead::Io(e)
+        }
+    })
 }
 
 #[derive(Debug, Clone)]

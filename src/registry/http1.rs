@@ -224,17 +224,9 @@ fn read_response<S: Read>(stream: &mut S, max_body: usize) -> io::Result<Respons
         .header("transfer-encoding")
         .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
     let limit = length.unwrap_or(max_body).min(max_body);
-    let mut chunk = [0u8; 8192];
-    while body.len() < limit {
-        let n = match stream.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            // A peer that closes TLS without close_notify after a full body is common.
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(e),
-        };
-        body.extend_from_slice(&chunk[..n]);
-    }
+    // The one capped reader; a peer that closes TLS without close_notify after a full body is
+    // common, and read_prefix takes that as the end.
+    crate::files::bounded::read_prefix(stream, limit as u64, &mut body)?;
     body.truncate(limit);
     let body = if chunked { dechunk(&body) } else { body };
     Ok(Response { body, ..response })

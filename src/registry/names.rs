@@ -111,9 +111,26 @@ pub fn parse(input: &str) -> Result<RegistryName, NameError> {
         return Err(err("not a host name"));
     }
     crate::files::daemon_config::validate_host_port(host).map_err(|r| err(&r))?;
+    // Stricter than insecure-registries (where dockerd takes a bare `::1`): an image
+    // reference's domain is distribution/reference's `host(:[0-9]+)?`, an IPv6 address only
+    // in brackets and only hex digits and colons inside them.
+    if !host.starts_with('[') && host.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Err(err(&format!(
+            "an IPv6 address needs brackets in a registry name: [{host}]"
+        )));
+    }
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.split(']').next()) {
+        if !inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
+            return Err(err(
+                "docker's image references take IPv6 addresses as hex digits and colons only",
+            ));
+        }
+    }
     if let (_, Some(port)) = split_host_port(host) {
-        if port.is_empty() || port.parse::<u16>().is_err() {
-            return Err(err(&format!("invalid port {port:?}")));
+        match port.parse::<u16>() {
+            Ok(0) => return Err(err("port 0 cannot be connected to")),
+            Ok(_) => {}
+            Err(_) => return Err(err(&format!("invalid port {port:?}"))),
         }
     }
     let bare = split_host_port(host).0.to_ascii_lowercase();
@@ -190,6 +207,28 @@ mod tests {
         // `[::1]x:5000` were accepted and became certs.d folder names.
         for bad in ["[::]h", "[::1]x:5000", "https://[::1]hhhhhhh:5000/v2/"] {
             assert!(parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        // Names the reference grammar refuses, or that no connection can use.
+        for (bad, why) in [
+            ("r.io:+5000", "invalid port \"+5000\""),
+            ("r.io:-1", "invalid port"),
+            ("r.io:0", "port 0 cannot be connected to"),
+            ("https://r.io:0/v2/", "port 0"),
+            ("::1", "needs brackets in a registry name: [::1]"),
+            ("fe80::1", "needs brackets"),
+            ("[::ffff:1.2.3.4]:5000", "hex digits and colons only"),
+        ] {
+            let e = parse(bad).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad:?}: {e}");
+        }
+        for good in [
+            "[::1]",
+            "[::1]:5000",
+            "127.0.0.1:5000",
+            "r.io:05000",
+            "r.io:65535",
+        ] {
+            assert!(parse(good).is_ok(), "{good:?}");
         }
         // A path after the host is dropped, as docker does; it never reaches a file name.
         assert_eq!(parse("host/../../etc").unwrap().host, "host");

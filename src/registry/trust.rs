@@ -5,6 +5,7 @@
 //! `openssl req -x509` makes, placed in certs.d) is accepted, where webpki would refuse a CA used
 //! as an end entity.
 
+use crate::files::bounded;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -110,9 +111,11 @@ impl HostTrust {
                 .and_then(|n| n.to_str())
                 .unwrap_or_default();
             if name.ends_with(".crt") {
-                let bytes = fs::read(path).map_err(|source| TrustError::Read {
-                    path: path.clone(),
-                    source,
+                let bytes = bounded::read_file(path, bounded::limits::PEM).map_err(|source| {
+                    TrustError::Read {
+                        path: path.clone(),
+                        source,
+                    }
                 })?;
                 // Like Go's AppendCertsFromPEM: what does not parse is skipped.
                 for cert in CertificateDer::pem_slice_iter(&bytes).flatten() {
@@ -149,14 +152,16 @@ impl HostTrust {
             path: cert.to_path_buf(),
             detail,
         };
-        let cert_bytes = fs::read(cert).map_err(|source| TrustError::Read {
-            path: cert.to_path_buf(),
-            source,
-        })?;
-        let key_bytes = fs::read(key).map_err(|source| TrustError::Read {
-            path: key.to_path_buf(),
-            source,
-        })?;
+        let cert_bytes =
+            bounded::read_file(cert, bounded::limits::PEM).map_err(|source| TrustError::Read {
+                path: cert.to_path_buf(),
+                source,
+            })?;
+        let key_bytes =
+            bounded::read_file(key, bounded::limits::PEM).map_err(|source| TrustError::Read {
+                path: key.to_path_buf(),
+                source,
+            })?;
         let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_bytes)
             .collect::<Result<_, _>>()
             .map_err(|e| bad(e.to_string()))?;

@@ -56,6 +56,8 @@ impl Drop for Killed {
 /// moto_server plus the verifying front; `endpoint` is what AWS_ENDPOINT_URL gets.
 pub struct AwsStack {
     pub endpoint: String,
+    /// moto_server itself (its instance-metadata answers sit behind [`Machine`]).
+    pub moto: String,
     front: Option<Killed>,
     _moto: Killed,
     _dir: TempDir,
@@ -65,6 +67,11 @@ const MOTO_INSTALL: &str = "python3 -m pip install 'moto[server]' (or run script
 
 impl AwsStack {
     pub fn start(keys: &[TestKey]) -> AwsStack {
+        AwsStack::start_with(keys, &[])
+    }
+
+    /// With web identity tokens STS accepts in AssumeRoleWithWebIdentity.
+    pub fn start_with(keys: &[TestKey], web_identity_tokens: &[&str]) -> AwsStack {
         let moto_bin = which("moto_server")
             .unwrap_or_else(|| panic!("moto_server is not installed; install it: {MOTO_INSTALL}"));
         let botocore = Command::new("python3")
@@ -112,47 +119,103 @@ impl AwsStack {
             .collect();
         let keys_file = dir.path().join("keys.json");
         std::fs::write(&keys_file, Value::Object(table).to_string()).unwrap();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/sigv4_front.py");
-        let mut front = Command::new("python3")
-            .arg(script)
-            .arg("--upstream")
-            .arg(format!("http://127.0.0.1:{port}"))
-            .arg("--keys")
-            .arg(&keys_file)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(dir.path().join("front.log")).unwrap())
-            .spawn()
-            .expect("start sigv4_front.py");
-        let mut line = String::new();
-        BufReader::new(front.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let front_port: u16 = line.trim().parse().unwrap_or_else(|_| {
-            let log = std::fs::read_to_string(dir.path().join("front.log")).unwrap_or_default();
-            panic!("sigv4_front.py did not start: {log}")
-        });
+        let mut args = vec![
+            "--upstream".to_string(),
+            format!("http://127.0.0.1:{port}"),
+            "--keys".to_string(),
+            keys_file.display().to_string(),
+        ];
+        for t in web_identity_tokens {
+            args.extend(["--web-identity-token".to_string(), t.to_string()]);
+        }
+        let (front, front_port) = python_server("sigv4_front.py", &args, &dir);
         AwsStack {
             endpoint: format!("http://127.0.0.1:{front_port}"),
-            front: Some(Killed(front)),
+            moto: format!("http://127.0.0.1:{port}"),
+            front: Some(front),
             _moto: moto,
             _dir: dir,
         }
     }
 
-    /// Accepted (signature-checked) requests per service: `ecr`, `ecr-public`, `sts`.
+    /// Accepted (signature-checked) requests per service: `ecr`, `ecr-public`, `sts`,
+    /// `sts-web-identity`.
     pub fn accepted(&self, service: &str) -> u64 {
-        let body = regctl::creds::ecr::http_client()
-            .unwrap()
-            .get(format!("{}/_front/stats", self.endpoint))
-            .send()
-            .and_then(|r| r.text())
-            .expect("front stats");
-        let stats: Value = serde_json::from_str(&body).unwrap();
-        stats.get(service).and_then(Value::as_u64).unwrap_or(0)
+        stat(&format!("{}/_front/stats", self.endpoint), service)
     }
 
     /// Takes the endpoint down (connections are refused from now on).
     pub fn stop_front(&mut self) {
         self.front = None;
     }
+}
+
+fn stat(url: &str, kind: &str) -> u64 {
+    let body = regctl::creds::ecr::http_client()
+        .unwrap()
+        .get(url)
+        .send()
+        .and_then(|r| r.text())
+        .expect("stats");
+    let stats: Value = serde_json::from_str(&body).unwrap();
+    stats.get(kind).and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// `aws_machine.py` on 127.0.0.1: the instance metadata service (moto's answers, IMDSv2
+/// enforced), a container credentials endpoint and the IAM Identity Center portal and OIDC.
+/// Their real counterparts exist only on EC2, in ECS tasks / EKS pods and at AWS, so these
+/// loopback stand-ins are the only way to run those flows here.
+pub struct Machine {
+    pub endpoint: String,
+    _server: Killed,
+    _dir: TempDir,
+}
+
+impl Machine {
+    /// `config`: see tests/support/aws_machine.py (`imds`, `container`, `sso`, `upstream`).
+    pub fn start(config: Value) -> Machine {
+        let dir = tempfile::Builder::new()
+            .prefix("regctl-aws-machine-")
+            .tempdir()
+            .unwrap();
+        let config_file = dir.path().join("config.json");
+        std::fs::write(&config_file, config.to_string()).unwrap();
+        let args = [config_file.display().to_string()];
+        let (server, port) = python_server("aws_machine.py", &args, &dir);
+        Machine {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            _server: server,
+            _dir: dir,
+        }
+    }
+
+    /// Answered requests of one kind (`imds-token`, `imds-get`, `container`, `sso`,
+    /// `sso-oidc`, and `*-refused`).
+    pub fn count(&self, kind: &str) -> u64 {
+        stat(&format!("{}/_stats", self.endpoint), kind)
+    }
+}
+
+/// Starts tests/support/SCRIPT with ARGS, its stderr in DIR/SCRIPT.log; the port it prints.
+fn python_server(script: &str, args: &[String], dir: &TempDir) -> (Killed, u16) {
+    let log = dir.path().join(format!("{script}.log"));
+    let mut child = Command::new("python3")
+        .arg(format!(
+            "{}/tests/support/{script}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {script}: {e}"));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().parse().unwrap_or_else(|_| {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        panic!("{script} did not start: {text}")
+    });
+    (Killed(child), port)
 }

@@ -167,3 +167,24 @@ pub fn assert_refused(env: &TestEnv, run: &Run, wants: &[&str], state: &FileStat
     }
     assert_eq!(&FileState::of(&env.client_config_path()), state);
 }
+
+/// A directory first on PATH holding `docker-credential-NAME` with `script` as its body (a
+/// stand-in for a misbehaving helper: no real helper hangs or floods on demand).
+pub fn install_helper(env: &mut TestEnv, name: &str, script: &str) -> PathBuf {
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let exe = bin.join(format!("docker-credential-{name}"));
+    std::fs::write(&exe, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(
+        &exe,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    env.set_env("PATH", &path);
+    bin
+}

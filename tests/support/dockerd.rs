@@ -212,7 +212,7 @@ impl Dockerd {
         )
         .unwrap();
         let script = format!(
-            "set -e; mount --bind '{}' /etc/docker; mount --bind '{}' /etc/hosts; mount --bind '{}' /etc/resolv.conf; mount -t tmpfs regctl-test /run; echo ready; exec sleep 100000",
+            "set -e; mkdir -p /etc/docker; mount --bind '{}' /etc/docker; mount --bind '{}' /etc/hosts; mount --bind '{}' /etc/resolv.conf; mount -t tmpfs regctl-test /run; echo ready; exec sleep 100000",
             etc_docker.display(),
             hosts.display(),
             resolv.display()

@@ -69,15 +69,27 @@ impl Hostile {
     /// A TLS server (certificate for 127.0.0.1 and localhost issued by `ca`).
     pub fn tls(ca: &TestCa, respond: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Hostile {
         let config = ca.server(&["127.0.0.1", "localhost"]).server_config();
-        Self::start(Some(config), Arc::new(respond))
+        Self::start(Some(config), Arc::new(respond), false)
     }
 
     /// A plain-HTTP server.
     pub fn plain(respond: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Hostile {
-        Self::start(None, Arc::new(respond))
+        Self::start(None, Arc::new(respond), false)
     }
 
-    fn start(tls: Option<Arc<rustls::ServerConfig>>, respond: Arc<Respond>) -> Hostile {
+    /// A plain-HTTP server that resets a connection opening with a TLS record (as some
+    /// plain-HTTP servers and proxies do) instead of answering it.
+    pub fn plain_resetting_tls(
+        respond: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+    ) -> Hostile {
+        Self::start(None, Arc::new(respond), true)
+    }
+
+    fn start(
+        tls: Option<Arc<rustls::ServerConfig>>,
+        respond: Arc<Respond>,
+        reset_tls: bool,
+    ) -> Hostile {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -109,6 +121,13 @@ impl Hostile {
                             )
                         }
                         None => {
+                            let mut first = [0u8; 1];
+                            if reset_tls
+                                && matches!(tcp.peek(&mut first), Ok(1) if first[0] == 0x16)
+                            {
+                                reset(tcp);
+                                return;
+                            }
                             let mut tcp = tcp;
                             serve(&mut tcp, &*respond, &seen, &sent)
                         }
@@ -146,6 +165,26 @@ impl Drop for Hostile {
         self.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
+}
+
+/// Closes with a TCP reset (SO_LINGER 0) rather than a FIN.
+fn reset(tcp: TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: setsockopt on a socket we own, with a correctly sized struct.
+    unsafe {
+        libc::setsockopt(
+            tcp.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+    drop(tcp);
 }
 
 /// Reads one request head (and a Content-Length body), records it, writes the reply.

@@ -10,6 +10,7 @@ pub mod keyring;
 pub mod netns;
 pub mod pki;
 pub mod registry;
+pub mod rusage;
 pub mod token_server;
 
 use std::fs;
@@ -124,6 +125,9 @@ impl TestEnv {
             // tests drop this and let regctl ask the real one).
             ("REGCTL_DOCKERD_VERSION".into(), "28.5".into()),
             ("LANG".into(), "C.UTF-8".into()),
+            // Never the real instance metadata address: tests that want IMDS point
+            // AWS_EC2_METADATA_SERVICE_ENDPOINT at a loopback stand-in and set this to false.
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
         ];
         vars.extend(self.extra_env.iter().cloned());
         vars

@@ -10,8 +10,12 @@ signature scoped to the wrong service, or a clock more than 15 minutes off. Acce
 to moto; ECR answers get an expiresAt in the future, in AWS's exponent notation. moto has no ECR
 Public GetAuthorizationToken (it answers 500), so the front mints that token itself after the
 same checks. Keys that STS AssumeRole hands out through the front are learned, as AWS would.
+AssumeRoleWithWebIdentity is unsigned at AWS too (the JWT is the proof): the front accepts it
+only with a token passed as --web-identity-token (InvalidIdentityToken otherwise, which is what
+STS says when the OIDC provider does not vouch for it), then moto answers and its keys are learned.
 
 Usage: sigv4_front.py --upstream http://127.0.0.1:PORT --keys keys.json [--expires-in SECONDS]
+       [--web-identity-token TOKEN]...
 keys.json: {"AKID": {"secret": "...", "session_token": null, "behaviour": "allow"}}, where
 behaviour is allow, deny, expired or garbage-token (an authorizationToken that is not base64).
 Prints the port it listens on, then serves until killed. GET /_front/stats gives the number of
@@ -27,6 +31,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,7 +50,8 @@ STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 
 
 class State:
-    def __init__(self, upstream, keys, expires_in):
+    def __init__(self, upstream, keys, expires_in, web_identity_tokens=()):
+        self.web_identity_tokens = set(web_identity_tokens)
         self.upstream = upstream
         self.keys = keys
         self.expires_in = expires_in
@@ -183,6 +189,8 @@ class Handler(BaseHTTPRequestHandler):
         service = "ecr"
         try:
             service = service_of(headers, body)
+            if service == "sts" and b"Action=AssumeRoleWithWebIdentity" in body:
+                return self.web_identity(headers, body)
             akid, behaviour = verify(self.state, headers, self.path, body, service)
             if service == "ecr-public":
                 self.public_token(headers, body, akid)
@@ -191,6 +199,17 @@ class Handler(BaseHTTPRequestHandler):
             self.state.count(service)
         except Reject as r:
             self.reject(service, r)
+
+    def web_identity(self, headers, body):
+        form = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+        if form.get("WebIdentityToken") not in self.state.web_identity_tokens:
+            raise Reject(400, "InvalidIdentityToken",
+                         "Couldn't retrieve verification key from your identity provider")
+        for required in ("RoleArn", "RoleSessionName"):
+            if not form.get(required):
+                raise Reject(400, "ValidationError", f"{required} is required")
+        self.forward(headers, body, "sts", "allow")
+        self.state.count("sts-web-identity")
 
     def public_token(self, headers, body, akid):
         if headers.get("x-amz-target") != PUBLIC_TARGET:
@@ -236,10 +255,11 @@ def main():
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--keys", required=True)
     parser.add_argument("--expires-in", type=float, default=12 * 3600)
+    parser.add_argument("--web-identity-token", action="append", default=[])
     args = parser.parse_args()
     with open(args.keys) as f:
         keys = json.load(f)
-    Handler.state = State(args.upstream.rstrip("/"), keys, args.expires_in)
+    Handler.state = State(args.upstream.rstrip("/"), keys, args.expires_in, args.web_identity_token)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print(server.server_address[1], flush=True)
     server.serve_forever()

@@ -145,6 +145,13 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
             .get_or_insert_with(|| hints::ecr_not_in_config(&host));
         rows.entry(host).or_insert(row);
     }
+    if let Some(ecr_hosts) = ecr::ecr_login_creds_store(config) {
+        out = out.warn(format!(
+            "{}; {}",
+            ecr::ecr_login_creds_store_problem(&path),
+            hints::ecr_login_creds_store(&path, &ecr_hosts)
+        ));
+    }
     if let Some(cs) = dc::creds_store(config) {
         match helper_store(cs, ctx).list() {
             Ok(list) => {

@@ -5,6 +5,7 @@
 //! daemon.json at each reload it sends (in its state dir) and compares against that. Without a
 //! snapshot it compares daemon.json's mtime with dockerd's start time.
 
+use crate::files::bounded;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -33,7 +34,7 @@ pub fn run(pidfile: Option<PathBuf>, ctx: &Context) -> Result<Outcome> {
     check_is_dockerd(pid, &pidfile)?;
 
     let snapshot_path = snapshot_path(&ctx.paths.state_dir, path);
-    let snapshot = fs::read(&snapshot_path)
+    let snapshot = bounded::read_file(&snapshot_path, bounded::limits::CONFIG_JSON)
         .ok()
         .and_then(|b| json_file::parse_document(&snapshot_path, &b, &FileKind::DAEMON_JSON).ok())
         .map(|(m, _)| m);
@@ -94,10 +95,12 @@ pub fn run(pidfile: Option<PathBuf>, ctx: &Context) -> Result<Outcome> {
 }
 
 fn read_pid(pidfile: &Path) -> Result<i32> {
-    let content = fs::read_to_string(pidfile).map_err(|source| Error::Pidfile {
-        path: pidfile.to_path_buf(),
-        source,
-    })?;
+    let content = bounded::read_file(pidfile, bounded::limits::SMALL_TEXT)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map_err(|source| Error::Pidfile {
+            path: pidfile.to_path_buf(),
+            source,
+        })?;
     content
         .trim()
         .parse::<i32>()

@@ -5,7 +5,7 @@
 
 mod ecr;
 
-use std::io::Read;
+use crate::files::bounded;
 use std::time::Duration;
 
 use serde_json::json;
@@ -47,12 +47,13 @@ impl Target {
 }
 
 fn read_password_stdin() -> Result<String> {
-    let mut raw = String::new();
-    std::io::stdin()
-        .read_to_string(&mut raw)
-        .map_err(|e| Error::Input {
-            what: "password from stdin",
-            detail: e.to_string(),
+    // A password is a few KB at most: a stdin that never ends (/dev/zero) is refused, not read.
+    let raw =
+        bounded::read_text(&mut std::io::stdin().lock(), bounded::limits::SECRET).map_err(|e| {
+            Error::Input {
+                what: "password from stdin",
+                detail: e.to_string(),
+            }
         })?;
     // docker: strings.TrimSuffix(contents, "\n") then TrimSuffix("\r").
     let trimmed = raw.strip_suffix('\n').unwrap_or(&raw);

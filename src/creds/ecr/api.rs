@@ -14,7 +14,7 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use super::host::Service;
-use super::profile::{AssumeRole, AwsCredentials, Resolved};
+use super::profile::{AssumeRole, AwsCredentials, Resolved, WebIdentity};
 use super::{parse_rfc3339, EcrError, EcrToken};
 use crate::registry::client::{self, CappedRead, MAX_BODY};
 
@@ -24,6 +24,25 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An HTTPS client for AWS endpoints: the system's trusted roots, rustls with ring, timeouts.
 pub fn http_client() -> Result<Client, EcrError> {
+    build_client(
+        Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT),
+    )
+}
+
+/// A client for the machine's own credential endpoints (instance metadata, the container
+/// endpoint): short timeouts and never a proxy, as the AWS SDKs do.
+pub(super) fn metadata_client(timeout: Duration) -> Result<Client, EcrError> {
+    build_client(
+        Client::builder()
+            .no_proxy()
+            .connect_timeout(timeout)
+            .timeout(timeout),
+    )
+}
+
+fn build_client(builder: reqwest::blocking::ClientBuilder) -> Result<Client, EcrError> {
     let tls_err = |reason: String| EcrError::Tls { reason };
     let mut roots = rustls::RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
@@ -43,10 +62,8 @@ pub fn http_client() -> Result<Client, EcrError> {
         .map_err(|e| tls_err(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    Client::builder()
+    builder
         .tls_backend_preconfigured(config)
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT)
         .user_agent(concat!("regctl/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| tls_err(error_chain(&e)))
@@ -54,7 +71,7 @@ pub fn http_client() -> Result<Client, EcrError> {
 
 /// An endpoint URL as it will be used: https, or plain http only to a loopback address (the
 /// token comes back in the answer and must not cross a network in clear text).
-fn endpoint_url(endpoint: &str) -> Result<url::Url, EcrError> {
+pub(super) fn endpoint_url(endpoint: &str) -> Result<url::Url, EcrError> {
     let bad = |reason: &str| EcrError::BadEndpoint {
         endpoint: endpoint.to_string(),
         reason: reason.to_string(),
@@ -121,19 +138,17 @@ fn signed_post(
     for (name, value) in headers.iter().copied().chain(instructions.headers()) {
         request = request.header(name, value);
     }
-    let unreachable = |e: reqwest::Error| EcrError::Unreachable {
-        service,
-        endpoint: endpoint.to_string(),
-        reason: if e.is_timeout() {
-            format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())
-        } else {
-            error_chain(&e)
-        },
-    };
-    let response = request.body(body).send().map_err(unreachable)?;
-    let status = response.status();
-    let response_headers = response.headers().clone();
-    let bytes = read_capped(response, service, endpoint)?;
+    expect_success(request.body(body), service, endpoint, REQUEST_TIMEOUT)
+}
+
+/// Sends a request; the answer's body when the status is 2xx, else the AWS error it holds.
+pub(super) fn expect_success(
+    request: reqwest::blocking::RequestBuilder,
+    service: &'static str,
+    endpoint: &str,
+    timeout: Duration,
+) -> Result<Vec<u8>, EcrError> {
+    let (status, response_headers, bytes) = send(request, service, endpoint, timeout)?;
     if status.is_success() {
         Ok(bytes)
     } else {
@@ -145,6 +160,29 @@ fn signed_post(
             &bytes,
         ))
     }
+}
+
+/// Sends a request and reads the whole answer (capped); a network failure names the endpoint.
+pub(super) fn send(
+    request: reqwest::blocking::RequestBuilder,
+    service: &'static str,
+    endpoint: &str,
+    timeout: Duration,
+) -> Result<(reqwest::StatusCode, HeaderMap, Vec<u8>), EcrError> {
+    let unreachable = |e: reqwest::Error| EcrError::Unreachable {
+        service,
+        endpoint: endpoint.to_string(),
+        reason: if e.is_timeout() {
+            format!("no answer within {} s", timeout.as_secs())
+        } else {
+            error_chain(&e)
+        },
+    };
+    let response = request.send().map_err(unreachable)?;
+    let status = response.status();
+    let response_headers = response.headers().clone();
+    let bytes = read_capped(response, service, endpoint)?;
+    Ok((status, response_headers, bytes))
 }
 
 /// The answer's body, refused past [`MAX_BODY`] (AWS answers these calls with a few KB; a
@@ -176,7 +214,7 @@ fn read_capped(
 }
 
 /// The innermost causes too: reqwest's own message is only "error sending request".
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut parts = vec![e.to_string()];
     let mut source = e.source();
     while let Some(s) = source {
@@ -191,7 +229,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// An AWS error answer: JSON `__type` / `message` (JSON protocols), the `x-amzn-ErrorType`
 /// header, or XML `<Code>` / `<Message>` (query protocol), as botocore reads them.
-fn aws_error(
+pub(super) fn aws_error(
     service: &'static str,
     endpoint: &str,
     status: reqwest::StatusCode,
@@ -306,9 +344,17 @@ fn parse_token_answer(body: &[u8]) -> Result<Result<EcrToken, EcrError>, String>
         .ok_or("authorizationData has no authorizationToken")?;
     let expires = data
         .get("expiresAt")
-        .and_then(Value::as_f64)
-        .filter(|s| s.is_finite() && *s >= 0.0)
         .ok_or("authorizationData has no expiresAt time")?;
+    // Checked: a hostile 1e300, 1e19 or -1 is an error, never Duration/SystemTime overflow.
+    let expires_at = expires
+        .as_f64()
+        .and_then(super::epoch_time)
+        .ok_or_else(|| {
+            format!(
+                "expiresAt {} is not a time (seconds since 1970, before the year 10000)",
+                expires.to_string().chars().take(40).collect::<String>()
+            )
+        })?;
     let proxy_endpoint = data
         .get("proxyEndpoint")
         .and_then(Value::as_str)
@@ -316,7 +362,7 @@ fn parse_token_answer(body: &[u8]) -> Result<Result<EcrToken, EcrError>, String>
     Ok(decode_token(token).map(|(username, password)| EcrToken {
         username,
         password,
-        expires_at: UNIX_EPOCH + Duration::from_secs_f64(expires),
+        expires_at,
         proxy_endpoint,
     }))
 }
@@ -348,19 +394,14 @@ pub fn assume_role(
     source: &AwsCredentials,
     now: SystemTime,
 ) -> Result<AwsCredentials, EcrError> {
-    let endpoint = role
-        .endpoint
-        .clone()
-        .unwrap_or_else(|| format!("https://sts.{region}.{domain}"));
-    let session_name = role.session_name.clone().unwrap_or_else(|| {
-        let secs = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-        format!("regctl-{secs}")
-    });
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("Action", "AssumeRole")
-        .append_pair("Version", "2011-06-15")
-        .append_pair("RoleArn", &role.role_arn)
-        .append_pair("RoleSessionName", &session_name);
+    let (endpoint, mut form) = sts_form(
+        "AssumeRole",
+        &role.endpoint,
+        (region, domain),
+        &role.role_arn,
+        &role.session_name,
+        now,
+    );
     if let Some(id) = &role.external_id {
         form.append_pair("ExternalId", id);
     }
@@ -379,16 +420,84 @@ pub fn assume_role(
         form.finish().into_bytes(),
         source,
     )?;
-    let text = String::from_utf8_lossy(&answer);
+    sts_credentials(&answer, "AssumeRole", &endpoint)
+}
+
+/// STS AssumeRoleWithWebIdentity: an unsigned call (the token file's JWT is the proof).
+pub fn assume_role_with_web_identity(
+    client: &Client,
+    role: &WebIdentity,
+    token: &str,
+    region: &str,
+    domain: &str,
+    now: SystemTime,
+) -> Result<AwsCredentials, EcrError> {
+    let (endpoint, mut form) = sts_form(
+        "AssumeRoleWithWebIdentity",
+        &role.endpoint,
+        (region, domain),
+        &role.role_arn,
+        &role.session_name,
+        now,
+    );
+    let url = endpoint_url(&endpoint)?;
+    form.append_pair("WebIdentityToken", token);
+    let request = client
+        .post(url.as_str())
+        .header(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )
+        .body(form.finish());
+    let answer = expect_success(request, "sts", &endpoint, REQUEST_TIMEOUT)?;
+    sts_credentials(&answer, "AssumeRoleWithWebIdentity", &endpoint)
+}
+
+/// The STS endpoint (the override, else the region's) and the form every role call starts with.
+fn sts_form(
+    action: &str,
+    endpoint: &Option<String>,
+    (region, domain): (&str, &str),
+    role_arn: &str,
+    session_name: &Option<String>,
+    now: SystemTime,
+) -> (String, url::form_urlencoded::Serializer<'static, String>) {
+    let endpoint = endpoint
+        .clone()
+        .unwrap_or_else(|| format!("https://sts.{region}.{domain}"));
+    let session_name = session_name
+        .clone()
+        .unwrap_or_else(|| default_session_name(now));
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("Action", action)
+        .append_pair("Version", "2011-06-15")
+        .append_pair("RoleArn", role_arn)
+        .append_pair("RoleSessionName", &session_name);
+    (endpoint, form)
+}
+
+/// `regctl-<epoch seconds>`, as botocore names sessions it starts (`botocore-session-<secs>`).
+fn default_session_name(now: SystemTime) -> String {
+    let secs = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    format!("regctl-{secs}")
+}
+
+/// The `Credentials` of an STS answer (query protocol, XML).
+fn sts_credentials(
+    answer: &[u8],
+    action: &str,
+    endpoint: &str,
+) -> Result<AwsCredentials, EcrError> {
+    let text = String::from_utf8_lossy(answer);
     let bad = |reason: String| EcrError::BadResponse {
         service: "sts",
-        endpoint: endpoint.clone(),
+        endpoint: endpoint.to_string(),
         reason,
     };
     let field = |tag: &str| {
         xml_text(&text, tag)
             .filter(|v| !v.is_empty())
-            .ok_or_else(|| bad(format!("the AssumeRole answer has no {tag}")))
+            .ok_or_else(|| bad(format!("the {action} answer has no {tag}")))
     };
     let expiration = field("Expiration")?;
     Ok(AwsCredentials {
@@ -420,6 +529,28 @@ mod tests {
             let e = decode_token(token).unwrap_err().to_string();
             assert!(e.contains(needle), "{e}");
         }
+    }
+
+    #[test]
+    fn hostile_expiry_times_are_errors_not_panics() {
+        for expires in [
+            "1e300",
+            "1e19",
+            "-1",
+            "-1e300",
+            "18446744073709551616",
+            "253402300800",
+            "\"tomorrow\"",
+            "null",
+        ] {
+            let body = format!(
+                r#"{{"authorizationData":[{{"authorizationToken":"QVdTOnA=","expiresAt":{expires}}}]}}"#
+            );
+            let e = parse_token_answer(body.as_bytes()).unwrap_err();
+            assert!(e.starts_with("expiresAt "), "{expires}: {e}");
+        }
+        let last = br#"{"authorizationData":[{"authorizationToken":"QVdTOnA=","expiresAt":253402300799}]}"#;
+        assert!(parse_token_answer(last).unwrap().is_ok());
     }
 
     #[test]

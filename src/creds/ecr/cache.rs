@@ -3,7 +3,7 @@
 //! region, account and identity (a SHA-256 of the access key id, never a secret), written
 //! atomically; an unreadable or foreign file is a cache miss, never an error.
 
-use std::fs;
+use crate::files::bounded;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -96,16 +96,18 @@ impl TokenCache {
 
     /// The cached token for this key, whatever its expiry; `None` when absent or unusable.
     pub fn load(&self, key: &CacheKey) -> Option<EcrToken> {
-        let bytes = fs::read(self.path(key)).ok()?;
+        let bytes = bounded::read_file(&self.path(key), bounded::limits::AWS_FILE).ok()?;
         let file: CacheFile = serde_json::from_slice(&bytes).ok()?;
         let same = file.version == FORMAT_VERSION
             && file.region == key.region
             && file.account == key.account
             && file.identity == key.identity;
-        same.then(|| EcrToken {
+        // A time past the year 9999 makes the entry unusable (fetched anew), never a panic.
+        let expires_at = super::epoch_time_secs(file.expires_at)?;
+        same.then_some(EcrToken {
             username: file.username,
             password: file.password,
-            expires_at: UNIX_EPOCH + Duration::from_secs(file.expires_at),
+            expires_at,
             proxy_endpoint: file.proxy_endpoint,
         })
     }
@@ -139,5 +141,7 @@ impl TokenCache {
 
 /// Whether a token is still worth serving at `now` without asking AWS for a new one.
 pub fn is_fresh(token: &EcrToken, now: SystemTime, refresh_before: Duration) -> bool {
-    token.expires_at > now + refresh_before
+    // Checked: `now` comes from the caller and may be anything.
+    now.checked_add(refresh_before)
+        .is_some_and(|deadline| token.expires_at > deadline)
 }

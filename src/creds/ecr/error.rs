@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::hints;
+
 #[derive(Debug, thiserror::Error)]
 pub enum EcrError {
     #[error("{host} is not an Amazon ECR registry (expected ACCOUNT.dkr.ecr.REGION.amazonaws.com or public.ecr.aws)")]
@@ -101,6 +103,56 @@ pub enum EcrError {
     #[error("cannot set up HTTPS: {reason}")]
     Tls { reason: String },
 
+    #[error("the AWS IAM Identity Center (SSO) session of profile {profile:?} {}: {reason}", match expired_at { Some(t) => format!("expired at {t}"), None => "cannot be used".to_string() })]
+    SsoSession {
+        profile: String,
+        cache_file: PathBuf,
+        expired_at: Option<String>,
+        reason: String,
+    },
+
+    #[error("cannot read the web identity token file {} (from {origin}): {reason}", path.display())]
+    WebIdentityTokenFile {
+        path: PathBuf,
+        origin: String,
+        reason: String,
+    },
+
+    #[error(
+        "{origin} names a web identity token file but no role to assume (AWS_ROLE_ARN or role_arn)"
+    )]
+    WebIdentityNoRole { origin: String },
+
+    #[error("{origin} is {uri:?}, which regctl will not ask for credentials: {reason}")]
+    ContainerUri {
+        uri: String,
+        origin: &'static str,
+        reason: String,
+    },
+
+    #[error(
+        "the container credentials endpoint {uri} (from {origin}) gave no credentials: {reason}"
+    )]
+    Container {
+        uri: String,
+        origin: &'static str,
+        reason: String,
+        /// It answered 401 or 403: the authorization token is wrong or missing.
+        refused: bool,
+    },
+
+    #[error("cannot read the container authorization token file {} (from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE): {reason}", path.display())]
+    ContainerTokenFile { path: PathBuf, reason: String },
+
+    #[error("no AWS credentials found; tried: {}; EC2 instance metadata at {endpoint}: {reason}", tried.join("; "))]
+    NoInstanceCredentials {
+        endpoint: String,
+        tried: Vec<String>,
+        reason: String,
+        /// The IMDSv2 token request timed out (the hop limit inside containers).
+        hop_limit: bool,
+    },
+
     #[error("cannot write {}: {source}", path.display())]
     WriteFile {
         path: PathBuf,
@@ -122,6 +174,17 @@ impl EcrError {
             EcrError::NoCredentials { .. } | EcrError::PartialEnvCredentials { .. } => Some(
                 "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run: aws configure".to_string(),
             ),
+            EcrError::NoInstanceCredentials { hop_limit: true, .. } => Some(hints::imds_hop_limit()),
+            EcrError::NoInstanceCredentials { .. } => Some(hints::aws_no_credentials()),
+            EcrError::SsoSession { profile, .. } => Some(hints::aws_sso_login(profile)),
+            EcrError::WebIdentityTokenFile { origin, .. } => {
+                Some(hints::web_identity_token_file(origin))
+            }
+            EcrError::WebIdentityNoRole { .. } => Some(hints::web_identity_role()),
+            EcrError::Container { refused: true, .. } | EcrError::ContainerTokenFile { .. } => {
+                Some(hints::container_token())
+            }
+            EcrError::ContainerUri { .. } => Some(hints::container_uri()),
             EcrError::ProfileNotFound { profile, .. } => Some(format!(
                 "create it with: aws configure --profile {profile} (list profiles: aws configure list-profiles)"
             )),

@@ -39,7 +39,7 @@ pub struct IniFile {
 impl IniFile {
     /// Reads and parses a file; `Ok(None)` when it does not exist.
     pub fn load(path: &Path) -> Result<Option<IniFile>, EcrError> {
-        match std::fs::read(path) {
+        match crate::files::bounded::read_file(path, crate::files::bounded::limits::AWS_FILE) {
             Ok(bytes) => {
                 let text = String::from_utf8(bytes).map_err(|e| {
                     let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]

@@ -14,9 +14,11 @@ mod cache;
 mod error;
 mod host;
 mod ini;
+mod metadata;
 mod process;
 mod profile;
 mod settings;
+mod sso;
 
 use std::fmt;
 use std::fs;
@@ -29,10 +31,13 @@ pub use api::{decode_token, http_client};
 pub use cache::{is_fresh, CacheKey, TokenCache};
 pub use error::EcrError;
 pub use host::{partition_domain_of_region, EcrHost, Service, PUBLIC_HOST, PUBLIC_REGION};
+pub use metadata::{ContainerAuth, ContainerSource, ImdsSource};
 pub use profile::{
     resolve, AssumeRole, AwsCredentials, AwsEnv, AwsOptions, CredentialSource, Resolved,
+    WebIdentity,
 };
 pub use settings::{HostSettings, SettingsStore};
+pub use sso::{cache_file_name as sso_cache_file_name, SsoSource};
 
 /// A cached token is replaced this long before it expires.
 pub const REFRESH_BEFORE: Duration = Duration::from_secs(15 * 60);
@@ -81,12 +86,15 @@ pub struct TokenOutcome {
     pub warnings: Vec<EcrError>,
 }
 
-/// The keys to sign with: static ones as they are, a `credential_process` run, or an STS
-/// AssumeRole (itself signed with its source's keys).
+/// The keys to sign with: static ones as they are, a `credential_process` run, an STS
+/// AssumeRole (itself signed with its source's keys) or AssumeRoleWithWebIdentity, an SSO
+/// session's role, the container endpoint's or the EC2 instance's. `write`: a refreshed SSO
+/// token goes back into the AWS CLI's cache, as the CLI does (not with `--check`).
 pub fn credentials(
     source: &CredentialSource,
     resolved: &Resolved,
     client: &reqwest::blocking::Client,
+    write: bool,
 ) -> Result<AwsCredentials, EcrError> {
     match source {
         CredentialSource::Static { keys, .. } => Ok(keys.clone()),
@@ -94,7 +102,7 @@ pub fn credentials(
             process::run(profile, command, SystemTime::now())
         }
         CredentialSource::AssumeRole(role) => {
-            let source_keys = credentials(&role.source, resolved, client)?;
+            let source_keys = credentials(&role.source, resolved, client, write)?;
             api::assume_role(
                 client,
                 role,
@@ -104,13 +112,53 @@ pub fn credentials(
                 SystemTime::now(),
             )
         }
+        CredentialSource::WebIdentity(role) => {
+            let token = std::fs::read_to_string(&role.token_file).map_err(|e| {
+                EcrError::WebIdentityTokenFile {
+                    path: role.token_file.clone(),
+                    origin: role.token_origin.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
+            let token = token.trim();
+            if token.is_empty() {
+                return Err(EcrError::WebIdentityTokenFile {
+                    path: role.token_file.clone(),
+                    origin: role.token_origin.clone(),
+                    reason: "the file is empty".to_string(),
+                });
+            }
+            api::assume_role_with_web_identity(
+                client,
+                role,
+                token,
+                &resolved.region,
+                resolved.host.api_domain(&resolved.region),
+                SystemTime::now(),
+            )
+        }
+        CredentialSource::Sso(sso) => sso.credentials(client, SystemTime::now(), write),
+        CredentialSource::Container(c) => c.credentials(SystemTime::now()),
+        CredentialSource::InstanceMetadata { imds, tried } => imds
+            .credentials(SystemTime::now())
+            .map_err(|f| EcrError::NoInstanceCredentials {
+                endpoint: imds.endpoint.clone(),
+                tried: tried.clone(),
+                reason: f.reason,
+                hop_limit: f.hop_limit,
+            }),
     }
 }
 
 /// Asks AWS for a new token now (no cache).
 pub fn fetch_token(resolved: &Resolved) -> Result<EcrToken, EcrError> {
+    mint(resolved, true)
+}
+
+/// `write`: see [`credentials`].
+fn mint(resolved: &Resolved, write: bool) -> Result<EcrToken, EcrError> {
     let client = http_client()?;
-    let keys = credentials(&resolved.source, resolved, &client)?;
+    let keys = credentials(&resolved.source, resolved, &client, write)?;
     api::get_authorization_token(&client, resolved, &keys)
 }
 
@@ -224,7 +272,7 @@ pub fn login(
                 warnings: Vec::new(),
             },
             _ => TokenOutcome {
-                token: fetch_token(&resolved)?,
+                token: mint(&resolved, false)?,
                 origin: TokenOrigin::Fetched,
                 warnings: Vec::new(),
             },
@@ -319,6 +367,42 @@ pub fn logout(server: &str, env: &AwsEnv, dirs: &EcrDirs) -> Result<bool, EcrErr
     Ok(removed)
 }
 
+/// amazon-ecr-credential-helper's name in config.json.
+pub const ECR_LOGIN_HELPER: &str = "ecr-login";
+
+/// `credsStore: "ecr-login"` (amazon-ecr-credential-helper #102, #474): docker then stores and
+/// looks up the credentials of every registry through a helper that only knows ECR, so
+/// `docker login` to any other registry fails. `Some(ECR hosts config.json names)` when set:
+/// those are the hosts that should get `credHelpers` entries instead.
+pub fn ecr_login_creds_store(
+    config: &serde_json::Map<String, serde_json::Value>,
+) -> Option<Vec<String>> {
+    use crate::files::docker_config as dc;
+    if dc::creds_store(config) != Some(ECR_LOGIN_HELPER) {
+        return None;
+    }
+    let mut hosts: Vec<String> = config
+        .get("auths")
+        .and_then(serde_json::Value::as_object)
+        .into_iter()
+        .flat_map(|a| a.keys().cloned())
+        .chain(dc::all_cred_helpers(config).into_iter().map(|(k, _)| k))
+        .filter(|k| EcrHost::is_ecr(k))
+        .map(|k| EcrHost::forced(&k).hostname)
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    Some(hosts)
+}
+
+/// What is wrong with `credsStore: "ecr-login"`, for doctor and `creds list`.
+pub fn ecr_login_creds_store_problem(path: &Path) -> String {
+    format!(
+        "{} has \"credsStore\": \"ecr-login\": docker sends the logins of every registry to amazon-ecr-credential-helper, which only knows ECR, so docker login to any other registry fails",
+        path.display()
+    )
+}
+
 /// Writes one of regctl's private JSON files: 0600 in a 0700 directory, atomically, under the
 /// directory's lock (parallel `docker pull`s may refresh the same token at once).
 fn write_private_json(path: &Path, value: &impl serde::Serialize) -> Result<(), EcrError> {
@@ -346,6 +430,26 @@ fn remove_if_present(path: PathBuf) -> Result<bool, EcrError> {
     }
 }
 
+/// The last second of the year 9999: the latest expiry regctl accepts from outside (an AWS
+/// answer, a cache file). Past it, times are not RFC 3339 and SystemTime arithmetic may overflow.
+pub const LATEST_EPOCH_SECS: u64 = 253_402_300_799;
+
+/// `secs` after the epoch, as a time; `None` for what is not one: negative, not finite, or
+/// after the year 9999 (ECR's `expiresAt: 1e300` must be an error, not a panic).
+pub fn epoch_time(secs: f64) -> Option<SystemTime> {
+    if !(secs.is_finite() && (0.0..=LATEST_EPOCH_SECS as f64).contains(&secs)) {
+        return None;
+    }
+    std::time::UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(secs).ok()?)
+}
+
+/// Whole seconds after the epoch (a cache file's `expiresAt`), with the same bounds.
+pub fn epoch_time_secs(secs: u64) -> Option<SystemTime> {
+    (secs <= LATEST_EPOCH_SECS)
+        .then(|| std::time::UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
+        .flatten()
+}
+
 /// `2026-01-02T03:04:05Z`, for messages and listings: whole seconds, rounded down as the token
 /// cache keeps them, so a time reads the same fresh from AWS and from the cache.
 pub fn rfc3339(t: SystemTime) -> String {
@@ -353,7 +457,7 @@ pub fn rfc3339(t: SystemTime) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    let dt = aws_smithy_types::DateTime::from_secs(secs as i64);
+    let dt = aws_smithy_types::DateTime::from_secs(i64::try_from(secs).unwrap_or(i64::MAX));
     dt.fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap_or_else(|_| format!("{} s after the epoch", dt.secs()))
 }
@@ -458,6 +562,51 @@ mod tests {
         // Expired and AWS unreachable: the failure, never the expired token.
         let err = get_token_with(&r, &cache, later + Duration::from_secs(1), down).unwrap_err();
         assert!(matches!(err, EcrError::Unreachable { .. }));
+    }
+
+    #[test]
+    fn a_cache_entry_with_an_impossible_expiry_is_unusable_not_a_panic() {
+        let (_dir, cache, r, t0) = fixture();
+        let exp = t0 + Duration::from_secs(3600);
+        get_token_with(&r, &cache, t0, || Ok(token("one", exp))).unwrap();
+        let path = cache.path(&CacheKey::of(&r));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let stamp = format!(
+            "{}",
+            exp.duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        );
+        assert!(text.contains(&stamp), "{text}");
+        std::fs::write(&path, text.replace(&stamp, &u64::MAX.to_string())).unwrap();
+        assert!(cache.load(&CacheKey::of(&r)).is_none());
+        // Fetched anew instead.
+        let again = get_token_with(&r, &cache, t0, || Ok(token("two", exp))).unwrap();
+        assert_eq!(again.origin, TokenOrigin::Fetched);
+        // And a "now" at the end of time is not a panic in the freshness check.
+        let end = SystemTime::UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 - 10);
+        assert!(!cache::is_fresh(&again.token, end, REFRESH_BEFORE));
+    }
+
+    #[test]
+    fn epoch_times_are_checked() {
+        assert_eq!(epoch_time(0.0), Some(SystemTime::UNIX_EPOCH));
+        for bad in [
+            f64::NAN,
+            f64::INFINITY,
+            -1.0,
+            1e19,
+            1e300,
+            LATEST_EPOCH_SECS as f64 + 1.0,
+        ] {
+            assert_eq!(epoch_time(bad), None, "{bad}");
+        }
+        assert_eq!(epoch_time_secs(u64::MAX), None);
+        assert!(epoch_time_secs(LATEST_EPOCH_SECS).is_some());
+        assert_eq!(
+            rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(LATEST_EPOCH_SECS)),
+            "9999-12-31T23:59:59Z"
+        );
     }
 
     #[test]

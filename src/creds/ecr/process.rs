@@ -1,15 +1,17 @@
 //! `credential_process`: runs the command a profile names and reads the credentials it prints
 //! (AWS's Version 1 JSON), so that aws-vault, `aws configure export-credentials` and company
-//! tools work as they do with the AWS CLI. Its stderr is kept for the error message.
+//! tools work as they do with the AWS CLI. Its stderr is kept for the error message. It runs
+//! through `creds::exec`: own process group killed at the timeout, output capped.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
 use super::profile::AwsCredentials;
 use super::{parse_rfc3339, rfc3339, EcrError};
+use crate::creds::exec::{self, ExecError};
+use crate::files::bounded;
 
 /// How long a credential process may run (the AWS SDK for Go's default).
 pub const TIMEOUT: Duration = Duration::from_secs(60);
@@ -22,35 +24,18 @@ pub fn run(profile: &str, command: &str, now: SystemTime) -> Result<AwsCredentia
         command: command.to_string(),
         reason,
     };
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| fail(format!("cannot start sh: {e}")))?;
-    let readers = [
-        child.stdout.take().map(drain),
-        child.stderr.take().map(drain),
-    ];
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(fail(format!(
-                    "it did not finish within {} s",
-                    TIMEOUT.as_secs()
-                )));
-            }
-            Err(e) => return Err(fail(format!("cannot wait for it: {e}"))),
-        }
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(command);
+    let limits = exec::Limits {
+        stdout: bounded::limits::PROCESS_OUTPUT,
+        stderr: Some(bounded::limits::PROCESS_STDERR),
     };
-    let [stdout, stderr] = readers.map(|r| r.and_then(|h| h.join().ok()).unwrap_or_default());
+    let done = exec::run(cmd, b"", limits, Instant::now() + TIMEOUT).map_err(|e| match e {
+        ExecError::Spawn(e) => fail(format!("cannot start sh: {e}")),
+        ExecError::Timeout => fail(format!("it did not finish within {} s", TIMEOUT.as_secs())),
+        e => fail(e.to_string()),
+    })?;
+    let (status, stdout, stderr) = (done.status, done.stdout, done.stderr);
     if !status.success() {
         let stderr = String::from_utf8_lossy(&stderr);
         let stderr = stderr.trim();
@@ -65,14 +50,6 @@ pub fn run(profile: &str, command: &str, now: SystemTime) -> Result<AwsCredentia
         }));
     }
     parse_output(&stdout, now).map_err(fail)
-}
-
-fn drain<R: Read + Send + 'static>(mut r: R) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = r.read_to_end(&mut buf);
-        buf
-    })
 }
 
 fn tail(text: &str, max: usize) -> &str {

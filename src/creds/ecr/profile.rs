@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 
 use super::host::{EcrHost, Service};
 use super::ini::{IniFile, Section};
+use super::metadata::{ContainerSource, ImdsSource};
+use super::sso::SsoSource;
 use super::EcrError;
 
 /// The AWS environment variables regctl honours, read once by the caller. The secret key and
@@ -32,6 +34,24 @@ pub struct AwsEnv {
     pub endpoint_url_ecr: Option<String>,
     pub endpoint_url_ecr_public: Option<String>,
     pub endpoint_url_sts: Option<String>,
+    pub endpoint_url_sso: Option<String>,
+    pub endpoint_url_sso_oidc: Option<String>,
+    /// `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`, `AWS_ROLE_SESSION_NAME` (IRSA).
+    pub web_identity_token_file: Option<PathBuf>,
+    pub role_arn: Option<String>,
+    pub role_session_name: Option<String>,
+    /// `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (ECS) and `..._FULL_URI` (EKS Pod Identity).
+    pub container_relative_uri: Option<String>,
+    pub container_full_uri: Option<String>,
+    pub container_authorization_token: Option<String>,
+    pub container_authorization_token_file: Option<PathBuf>,
+    /// `AWS_EC2_METADATA_DISABLED=true`.
+    pub ec2_metadata_disabled: bool,
+    /// `AWS_EC2_METADATA_SERVICE_ENDPOINT` (and `..._MODE=IPv6`).
+    pub ec2_metadata_endpoint: Option<String>,
+    pub ec2_metadata_ipv6: bool,
+    /// `AWS_EC2_METADATA_V1_DISABLED=true`: no IMDSv1 fallback.
+    pub ec2_metadata_v1_disabled: bool,
     pub home: Option<PathBuf>,
 }
 
@@ -51,6 +71,25 @@ impl fmt::Debug for AwsEnv {
             .field("endpoint_url_ecr", &self.endpoint_url_ecr)
             .field("endpoint_url_ecr_public", &self.endpoint_url_ecr_public)
             .field("endpoint_url_sts", &self.endpoint_url_sts)
+            .field("endpoint_url_sso", &self.endpoint_url_sso)
+            .field("endpoint_url_sso_oidc", &self.endpoint_url_sso_oidc)
+            .field("web_identity_token_file", &self.web_identity_token_file)
+            .field("role_arn", &self.role_arn)
+            .field("role_session_name", &self.role_session_name)
+            .field("container_relative_uri", &self.container_relative_uri)
+            .field("container_full_uri", &self.container_full_uri)
+            .field(
+                "container_authorization_token",
+                &hidden(&self.container_authorization_token),
+            )
+            .field(
+                "container_authorization_token_file",
+                &self.container_authorization_token_file,
+            )
+            .field("ec2_metadata_disabled", &self.ec2_metadata_disabled)
+            .field("ec2_metadata_endpoint", &self.ec2_metadata_endpoint)
+            .field("ec2_metadata_ipv6", &self.ec2_metadata_ipv6)
+            .field("ec2_metadata_v1_disabled", &self.ec2_metadata_v1_disabled)
             .field("home", &self.home)
             .finish()
     }
@@ -61,6 +100,8 @@ impl AwsEnv {
     /// count as unset, as in the AWS CLI.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> AwsEnv {
         let var = |name: &str| get(name).filter(|v| !v.is_empty());
+        // botocore: only the word "true", in any case, switches these on.
+        let is_true = |name: &str| var(name).is_some_and(|v| v.eq_ignore_ascii_case("true"));
         AwsEnv {
             access_key_id: var("AWS_ACCESS_KEY_ID"),
             secret_access_key: var("AWS_SECRET_ACCESS_KEY"),
@@ -74,18 +115,33 @@ impl AwsEnv {
             endpoint_url_ecr: var("AWS_ENDPOINT_URL_ECR"),
             endpoint_url_ecr_public: var("AWS_ENDPOINT_URL_ECR_PUBLIC"),
             endpoint_url_sts: var("AWS_ENDPOINT_URL_STS"),
+            endpoint_url_sso: var("AWS_ENDPOINT_URL_SSO"),
+            endpoint_url_sso_oidc: var("AWS_ENDPOINT_URL_SSO_OIDC"),
+            web_identity_token_file: var("AWS_WEB_IDENTITY_TOKEN_FILE").map(PathBuf::from),
+            role_arn: var("AWS_ROLE_ARN"),
+            role_session_name: var("AWS_ROLE_SESSION_NAME"),
+            container_relative_uri: var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+            container_full_uri: var("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+            container_authorization_token: var("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+            container_authorization_token_file: var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+                .map(PathBuf::from),
+            ec2_metadata_disabled: is_true("AWS_EC2_METADATA_DISABLED"),
+            ec2_metadata_endpoint: var("AWS_EC2_METADATA_SERVICE_ENDPOINT"),
+            ec2_metadata_ipv6: var("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE")
+                .is_some_and(|m| m.eq_ignore_ascii_case("ipv6")),
+            ec2_metadata_v1_disabled: is_true("AWS_EC2_METADATA_V1_DISABLED"),
             home: var("HOME").map(PathBuf::from),
         }
     }
 
-    fn expand(&self, path: &Path) -> PathBuf {
+    pub(super) fn expand(&self, path: &Path) -> PathBuf {
         match (path.strip_prefix("~"), &self.home) {
             (Ok(rest), Some(home)) => home.join(rest),
             _ => path.to_path_buf(),
         }
     }
 
-    fn aws_dir_file(&self, name: &str) -> PathBuf {
+    pub(super) fn aws_dir_file(&self, name: &str) -> PathBuf {
         self.home
             .clone()
             .unwrap_or_else(|| PathBuf::from("/"))
@@ -167,6 +223,32 @@ pub enum CredentialSource {
         command: String,
     },
     AssumeRole(Box<AssumeRole>),
+    /// STS AssumeRoleWithWebIdentity with a token file (IRSA, GitHub Actions OIDC).
+    WebIdentity(Box<WebIdentity>),
+    /// IAM Identity Center: the cached `aws sso login` token, then GetRoleCredentials.
+    Sso(Box<SsoSource>),
+    /// The ECS / EKS Pod Identity credentials endpoint.
+    Container(Box<ContainerSource>),
+    /// The EC2 instance's role, from the instance metadata service. `tried` is what came before
+    /// it, for the message when there is no instance either.
+    InstanceMetadata {
+        imds: ImdsSource,
+        tried: Vec<String>,
+    },
+}
+
+/// A web identity role: where its token file and role came from.
+#[derive(Debug, Clone)]
+pub struct WebIdentity {
+    pub role_arn: String,
+    pub token_file: PathBuf,
+    pub session_name: Option<String>,
+    /// Where the token file and the role were named, for messages.
+    pub origin: String,
+    /// Where the token file alone was named (`AWS_WEB_IDENTITY_TOKEN_FILE` or the profile's).
+    pub token_origin: String,
+    /// STS endpoint override, as for [`AssumeRole`].
+    pub endpoint: Option<String>,
 }
 
 impl CredentialSource {
@@ -179,6 +261,22 @@ impl CredentialSource {
             }
             CredentialSource::AssumeRole(r) => {
                 format!("role {} (profile {:?})", r.role_arn, r.profile)
+            }
+            CredentialSource::WebIdentity(w) => {
+                format!("web identity role {} ({})", w.role_arn, w.origin)
+            }
+            CredentialSource::Sso(s) => format!(
+                "AWS IAM Identity Center role {} in account {} (profile {:?})",
+                s.role_name, s.account_id, s.profile
+            ),
+            CredentialSource::Container(c) => {
+                format!("the container credentials endpoint {}", c.uri)
+            }
+            CredentialSource::InstanceMetadata { imds, .. } => {
+                format!(
+                    "the EC2 instance role (instance metadata at {})",
+                    imds.endpoint
+                )
             }
         }
     }
@@ -204,6 +302,27 @@ impl CredentialSource {
                 hasher.update(r.role_arn.as_bytes());
                 hasher.update(b"\0");
                 r.source.feed_identity(hasher);
+            }
+            CredentialSource::WebIdentity(w) => {
+                hasher.update(b"web_identity\0");
+                hasher.update(w.role_arn.as_bytes());
+                hasher.update(b"\0");
+                hasher.update(w.token_file.as_os_str().as_encoded_bytes());
+            }
+            CredentialSource::Sso(s) => {
+                hasher.update(b"sso\0");
+                for part in [&s.start_url, &s.account_id, &s.role_name] {
+                    hasher.update(part.as_bytes());
+                    hasher.update(b"\0");
+                }
+            }
+            CredentialSource::Container(c) => {
+                hasher.update(b"container\0");
+                hasher.update(c.uri.as_bytes());
+            }
+            CredentialSource::InstanceMetadata { imds, .. } => {
+                hasher.update(b"imds\0");
+                hasher.update(imds.endpoint.as_bytes());
             }
         }
     }
@@ -398,12 +517,175 @@ fn keys_in<'a>(
     }
 }
 
-/// Credentials of one profile, following `source_profile` (role chaining included).
+/// The web identity of the chosen profile (`top`: the environment variables count too, as in
+/// botocore, where they win over the profile's settings).
+fn web_identity(
+    profile: &Profile,
+    env: &AwsEnv,
+    top: bool,
+) -> Result<Option<CredentialSource>, EcrError> {
+    let from_env = |v: &Option<String>| v.clone().filter(|_| top);
+    let in_profile = |key: &str| {
+        profile
+            .get(key)
+            .map(|f| (f.value.to_string(), f.path.display().to_string()))
+    };
+    let token_file = match (
+        env.web_identity_token_file.clone().filter(|_| top),
+        in_profile("web_identity_token_file"),
+    ) {
+        (Some(path), _) => (path, "AWS_WEB_IDENTITY_TOKEN_FILE".to_string()),
+        (None, Some((path, file))) => (
+            env.expand(Path::new(&path)),
+            format!(
+                "web_identity_token_file of profile {:?} in {file}",
+                profile.name
+            ),
+        ),
+        (None, None) => return Ok(None),
+    };
+    let (token_file, token_origin) = token_file;
+    let role_arn = from_env(&env.role_arn)
+        .map(|r| (r, "AWS_ROLE_ARN".to_string()))
+        .or_else(|| in_profile("role_arn").map(|(r, _)| (r, format!("profile {:?}", profile.name))))
+        .ok_or_else(|| EcrError::WebIdentityNoRole {
+            origin: token_origin.clone(),
+        })?;
+    Ok(Some(CredentialSource::WebIdentity(Box::new(WebIdentity {
+        origin: format!("{token_origin} and {}", role_arn.1),
+        token_origin,
+        role_arn: role_arn.0,
+        token_file,
+        session_name: from_env(&env.role_session_name)
+            .or_else(|| in_profile("role_session_name").map(|(n, _)| n)),
+        endpoint: sts_endpoint(env, profile),
+    }))))
+}
+
+/// STS endpoint override: `AWS_ENDPOINT_URL_STS` > `AWS_ENDPOINT_URL` > the profile's `endpoint_url`.
+fn sts_endpoint(env: &AwsEnv, profile: &Profile) -> Option<String> {
+    env.endpoint_url_sts
+        .clone()
+        .or_else(|| env.endpoint_url.clone())
+        .or_else(|| profile.get("endpoint_url").map(|f| f.value.to_string()))
+}
+
+/// An IAM Identity Center profile: `sso_session` (with its `[sso-session NAME]` section) or
+/// the legacy `sso_start_url` + `sso_region` in the profile itself.
+fn sso_source(
+    files: &AwsFiles,
+    profile: &Profile,
+    env: &AwsEnv,
+) -> Result<Option<CredentialSource>, EcrError> {
+    let session = profile.get("sso_session");
+    let legacy = profile.get("sso_start_url");
+    let anchor = match (&session, &legacy) {
+        (Some(s), _) => s,
+        (None, Some(l)) => l,
+        (None, None) => return Ok(None),
+    };
+    let malformed = |reason: String| EcrError::MalformedFile {
+        path: anchor.path.to_path_buf(),
+        line: anchor.line,
+        reason,
+    };
+    let (start_url, region) = match &session {
+        Some(s) => {
+            let wanted = format!("sso-session {}", s.value);
+            let section = files
+                .config
+                .iter()
+                .flat_map(|f| f.sections.iter())
+                .rev()
+                .find(|sec| sec.name == wanted)
+                .ok_or_else(|| {
+                    malformed(format!(
+                        "profile {:?} names sso_session {:?}, but there is no [sso-session {}] section",
+                        profile.name, s.value, s.value
+                    ))
+                })?;
+            let get = |key: &str| {
+                section
+                    .get(key)
+                    .map(|e| e.value.clone())
+                    .ok_or_else(|| malformed(format!("[sso-session {}] has no {key}", s.value)))
+            };
+            let (url, region) = (get("sso_start_url")?, get("sso_region")?);
+            // botocore refuses a profile whose own values disagree with its session's.
+            for (key, value) in [("sso_start_url", &url), ("sso_region", &region)] {
+                if let Some(own) = profile.get(key) {
+                    if own.value != value {
+                        return Err(malformed(format!(
+                            "profile {:?} has {key} {:?}, but its sso_session says {value:?}",
+                            profile.name, own.value
+                        )));
+                    }
+                }
+            }
+            (url, region)
+        }
+        None => {
+            let region = profile.get("sso_region").ok_or_else(|| {
+                malformed(format!(
+                    "profile {:?} has sso_start_url but no sso_region",
+                    profile.name
+                ))
+            })?;
+            (anchor.value.to_string(), region.value.to_string())
+        }
+    };
+    let need = |key: &str| {
+        profile
+            .get(key)
+            .map(|f| f.value.to_string())
+            .ok_or_else(|| {
+                malformed(format!(
+                    "profile {:?} uses IAM Identity Center but has no {key}",
+                    profile.name
+                ))
+            })
+    };
+    Ok(Some(CredentialSource::Sso(Box::new(SsoSource::new(
+        env,
+        &profile.name,
+        session.as_ref().map(|s| s.value.to_string()),
+        start_url,
+        region,
+        need("sso_account_id")?,
+        need("sso_role_name")?,
+    )))))
+}
+
+/// The sources that need no profile, in the AWS CLI's order after the profile's own: the
+/// container endpoint, then instance metadata (unless AWS_EC2_METADATA_DISABLED).
+fn machine_source(env: &AwsEnv, mut tried: Vec<String>) -> Result<CredentialSource, EcrError> {
+    if let Some(c) = ContainerSource::from_env(env)? {
+        return Ok(CredentialSource::Container(Box::new(c)));
+    }
+    tried.push(
+        "the container credentials endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI not set)"
+            .to_string(),
+    );
+    if env.ec2_metadata_disabled {
+        tried.push("EC2 instance metadata (AWS_EC2_METADATA_DISABLED=true)".to_string());
+        return Err(EcrError::NoCredentials { tried });
+    }
+    Ok(CredentialSource::InstanceMetadata {
+        imds: ImdsSource::from_env(env),
+        tried,
+    })
+}
+
+/// Credentials of one profile, following `source_profile` (role chaining included), in
+/// botocore's order: role_arn with a source, web identity, SSO, keys in the credentials file,
+/// credential_process, keys in the config file. `top`: the profile the user chose (the web
+/// identity environment variables apply to it alone).
 fn profile_source(
     files: &AwsFiles,
     env: &AwsEnv,
     name: &str,
     chain: &mut Vec<String>,
+    top: bool,
 ) -> Result<Option<CredentialSource>, EcrError> {
     let profile = files.profile(name);
     if !profile.exists() {
@@ -417,15 +699,15 @@ fn profile_source(
         path: found.path.to_path_buf(),
         setting,
     };
-    if let Some(role_arn) = profile.get("role_arn") {
+    let role_arn = profile
+        .get("role_arn")
+        .filter(|_| profile.get("web_identity_token_file").is_none());
+    if let Some(role_arn) = role_arn {
         if let Some(f) = profile.get("mfa_serial") {
             return Err(unsupported(
                 &f,
                 "mfa_serial (regctl never prompts for a code)",
             ));
-        }
-        if let Some(f) = profile.get("web_identity_token_file") {
-            return Err(unsupported(&f, "web_identity_token_file"));
         }
         chain.push(name.to_string());
         let source = if let Some(src) = profile.get("source_profile") {
@@ -437,21 +719,48 @@ fn profile_source(
                 loop_chain.push(src.value.to_string());
                 return Err(EcrError::ProfileLoop { chain: loop_chain });
             } else {
-                profile_source(files, env, src.value, chain)?
+                profile_source(files, env, src.value, chain, false)?
             }
             .ok_or_else(|| EcrError::NoCredentials {
                 tried: files.tried(&files.profile(src.value)),
             })?
         } else if let Some(cs) = profile.get("credential_source") {
-            if cs.value != "Environment" {
-                return Err(unsupported(
-                    &cs,
-                    "credential_source other than Environment (instance or container metadata)",
-                ));
+            match cs.value {
+                "Environment" => env_keys(env)?.ok_or_else(|| EcrError::NoCredentials {
+                    tried: vec![format!("{ENV_KEYS} (credential_source = Environment)")],
+                })?,
+                "EcsContainer" => ContainerSource::from_env(env)?
+                    .map(|c| CredentialSource::Container(Box::new(c)))
+                    .ok_or_else(|| EcrError::NoCredentials {
+                        tried: vec![
+                            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI (credential_source = EcsContainer): not set"
+                                .to_string(),
+                        ],
+                    })?,
+                "Ec2InstanceMetadata" if env.ec2_metadata_disabled => {
+                    return Err(EcrError::NoCredentials {
+                        tried: vec![
+                            "EC2 instance metadata (credential_source = Ec2InstanceMetadata), but AWS_EC2_METADATA_DISABLED=true"
+                                .to_string(),
+                        ],
+                    })
+                }
+                "Ec2InstanceMetadata" => CredentialSource::InstanceMetadata {
+                    imds: ImdsSource::from_env(env),
+                    tried: vec![format!(
+                        "credential_source = Ec2InstanceMetadata of profile {name:?}"
+                    )],
+                },
+                other => {
+                    return Err(EcrError::MalformedFile {
+                        path: cs.path.to_path_buf(),
+                        line: cs.line,
+                        reason: format!(
+                            "credential_source {other:?} is none of Environment, Ec2InstanceMetadata, EcsContainer"
+                        ),
+                    })
+                }
             }
-            env_keys(env)?.ok_or_else(|| EcrError::NoCredentials {
-                tried: vec![format!("{ENV_KEYS} (credential_source = Environment)")],
-            })?
         } else {
             return Err(EcrError::MalformedFile {
                 path: role_arn.path.to_path_buf(),
@@ -480,18 +789,15 @@ fn profile_source(
                 .map(|f| f.value.to_string()),
             external_id: profile.get("external_id").map(|f| f.value.to_string()),
             duration_seconds,
-            endpoint: env
-                .endpoint_url_sts
-                .clone()
-                .or_else(|| env.endpoint_url.clone())
-                .or_else(|| profile.get("endpoint_url").map(|f| f.value.to_string())),
+            endpoint: sts_endpoint(env, &profile),
             source,
         }))));
     }
-    for setting in ["sso_session", "sso_start_url"] {
-        if let Some(f) = profile.get(setting) {
-            return Err(unsupported(&f, "AWS IAM Identity Center (SSO)"));
-        }
+    if let Some(source) = web_identity(&profile, env, top)? {
+        return Ok(Some(source));
+    }
+    if let Some(source) = sso_source(files, &profile, env)? {
+        return Ok(Some(source));
     }
     // The AWS CLI's order: keys in the credentials file, credential_process, keys in config.
     if let Some(source) = keys_in(&profile, |k| profile.credentials_file_value(k))? {
@@ -521,37 +827,43 @@ pub fn resolve(host: &EcrHost, opts: &AwsOptions, env: &AwsEnv) -> Result<Resolv
     let source = match from_env {
         Some(s) => s,
         None => {
-            let found = match profile_source(&files, env, &profile_name, &mut Vec::new()) {
-                // No default profile is no error by itself; a missing source_profile is.
+            let found = match profile_source(&files, env, &profile_name, &mut Vec::new(), true) {
+                // No default profile is no error by itself (the web identity variables and the
+                // machine's own sources need none); a missing source_profile is.
                 Err(EcrError::ProfileNotFound { profile, .. })
                     if explicit.is_none() && profile == profile_name =>
                 {
-                    None
+                    web_identity(&files.profile(&profile_name), env, true)?
                 }
                 other => other?,
             };
-            found.ok_or_else(|| {
-                let mut tried = Vec::new();
-                if opts.profile.is_none() {
-                    tried.push(format!("{ENV_KEYS} (not set)"));
+            match found {
+                Some(source) => source,
+                None => {
+                    let mut tried = Vec::new();
+                    if opts.profile.is_none() {
+                        tried.push(format!("{ENV_KEYS} (not set)"));
+                        tried.push("AWS_WEB_IDENTITY_TOKEN_FILE (not set)".to_string());
+                    }
+                    tried.extend(files.tried(&files.profile(&profile_name)));
+                    machine_source(env, tried)?
                 }
-                tried.extend(files.tried(&files.profile(&profile_name)));
-                EcrError::NoCredentials { tried }
-            })?
+            }
         }
     };
 
     let profile = files.profile(&profile_name);
-    let region = opts
+    let configured = opts
         .region
         .clone()
         .or_else(|| host.region.clone())
         .or_else(|| env.region.clone())
         .or_else(|| env.default_region.clone())
-        .or_else(|| profile.get("region").map(|f| f.value.to_string()))
-        .ok_or_else(|| EcrError::NoRegion {
-            host: host.hostname.clone(),
-            tried: vec![
+        .or_else(|| profile.get("region").map(|f| f.value.to_string()));
+    let region = match configured {
+        Some(region) => region,
+        None => {
+            let mut tried = vec![
                 "--region".to_string(),
                 "the registry name".to_string(),
                 "AWS_REGION".to_string(),
@@ -560,8 +872,37 @@ pub fn resolve(host: &EcrHost, opts: &AwsOptions, env: &AwsEnv) -> Result<Resolv
                     "region of profile {profile_name:?} in {}",
                     files.config_path.display()
                 ),
-            ],
-        })?;
+            ];
+            // Last, as botocore: the instance's own region, when there is an instance.
+            let from_imds = if env.ec2_metadata_disabled {
+                tried.push("EC2 instance metadata (AWS_EC2_METADATA_DISABLED=true)".to_string());
+                None
+            } else {
+                let imds = ImdsSource::from_env(env);
+                match imds.region() {
+                    Ok(region) if !region.is_empty() => Some(region),
+                    Ok(_) => {
+                        tried.push(format!(
+                            "EC2 instance metadata at {} (no region)",
+                            imds.endpoint
+                        ));
+                        None
+                    }
+                    Err(e) => {
+                        tried.push(format!(
+                            "EC2 instance metadata at {} ({})",
+                            imds.endpoint, e.reason
+                        ));
+                        None
+                    }
+                }
+            };
+            from_imds.ok_or_else(|| EcrError::NoRegion {
+                host: host.hostname.clone(),
+                tried,
+            })?
+        }
+    };
 
     let service_override = match host.service() {
         Service::Ecr => env.endpoint_url_ecr.clone(),

@@ -2,6 +2,7 @@
 //! directory so that docker's later `docker-credential-regctl get HOST`, which gets no flags,
 //! mints tokens for the same identity and region.
 
+use crate::files::bounded;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -77,7 +78,7 @@ impl SettingsStore {
 
     pub fn load(&self, hostname: &str) -> Result<Option<HostSettings>, EcrError> {
         let path = self.path(hostname);
-        match fs::read(&path) {
+        match bounded::read_file(&path, bounded::limits::AWS_FILE) {
             Ok(bytes) => read_file(&path, &bytes).map(|f| Some(f.settings)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(EcrError::ReadFile { path, source }),
@@ -118,10 +119,13 @@ impl SettingsStore {
         for entry in entries.flatten() {
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "json") {
-                let bytes = fs::read(&path).map_err(|source| EcrError::ReadFile {
-                    path: path.clone(),
-                    source,
-                })?;
+                let bytes =
+                    bounded::read_file(&path, bounded::limits::AWS_FILE).map_err(|source| {
+                        EcrError::ReadFile {
+                            path: path.clone(),
+                            source,
+                        }
+                    })?;
                 let file = read_file(&path, &bytes)?;
                 out.push((file.host, file.settings));
             }

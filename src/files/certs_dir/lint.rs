@@ -7,6 +7,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::files::bounded;
 use crate::files::daemon_config::{split_host_port, validate_host_port};
 
 use super::x509::{self, CertInfo, Encoding, KeyInfo, Validity};
@@ -31,6 +32,8 @@ pub mod ids {
     pub const BAD_FOLDER_NAME: &str = "certs.bad_folder_name";
     pub const FILE_OUTSIDE_FOLDER: &str = "certs.file_outside_folder";
     pub const UNREADABLE: &str = "certs.unreadable";
+    pub const NOT_A_FILE: &str = "certs.not_a_file";
+    pub const PSEUDO_FOLDER: &str = "certs.pseudo_folder";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -202,15 +205,59 @@ pub fn lint_folder(dir: &Path, name: &str, now: i64) -> FolderReport {
             ),
         ));
     }
-    let mut file_names: Vec<String> = fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .filter(|e| e.path().is_file())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.starts_with('.'))
-                .collect()
-        })
-        .unwrap_or_default();
+    // A folder that leads into the kernel's own trees (a symlink to /proc) holds no
+    // certificates, only files that never end or block: not walked.
+    if let Some(pseudo) = pseudo_tree(dir) {
+        problems.push(problem(
+            ids::PSEUDO_FOLDER,
+            Severity::Error,
+            None,
+            format!(
+                "{name} leads to {}, a kernel file system, not a folder of certificates; regctl does not read it",
+                pseudo.display()
+            ),
+        ));
+        return FolderReport {
+            name: name.to_string(),
+            path: dir.to_path_buf(),
+            files: Vec::new(),
+            problems,
+        };
+    }
+    // Only regular files are read (symlinks followed, as Go's os.ReadFile in dockerd does);
+    // what else is there is named.
+    let mut file_names: Vec<String> = Vec::new();
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let f = e.file_name().to_string_lossy().into_owned();
+        if f.starts_with('.') {
+            continue;
+        }
+        let role = role_of(&f);
+        match fs::metadata(e.path()) {
+            Ok(m) if m.is_file() => file_names.push(f),
+            Ok(m) if m.is_dir() && role == Role::Ignored => {}
+            Ok(m) => problems.push(problem(
+                ids::NOT_A_FILE,
+                if role == Role::Ignored {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                },
+                Some(&f),
+                format!(
+                    "{f} is {}, not a regular file; regctl does not read it{}",
+                    bounded::describe_file_type(m.file_type()),
+                    if role == Role::Ignored {
+                        ", and docker ignores it"
+                    } else {
+                        ", and dockerd fails (or hangs) reading it"
+                    }
+                ),
+            )),
+            // A dangling symlink: reading it below says why.
+            Err(_) => file_names.push(f),
+        }
+    }
     file_names.sort();
     let mut files = Vec::new();
     let mut keys: Vec<(String, KeyInfo)> = Vec::new();
@@ -225,7 +272,7 @@ pub fn lint_folder(dir: &Path, name: &str, now: i64) -> FolderReport {
             certificates: Vec::new(),
             key: None,
         };
-        let bytes = match fs::read(&path) {
+        let bytes = match bounded::read_file(&path, bounded::limits::PEM) {
             Ok(b) => b,
             Err(e) => {
                 problems.push(problem(
@@ -420,6 +467,15 @@ fn role_of(name: &str) -> Role {
         Some("key") => Role::ClientKey,
         _ => Role::Ignored,
     }
+}
+
+/// Where `dir` really is, when that is inside /proc, /sys or /dev.
+fn pseudo_tree(dir: &Path) -> Option<PathBuf> {
+    let real = fs::canonicalize(dir).ok()?;
+    ["/proc", "/sys", "/dev"]
+        .iter()
+        .any(|p| real.starts_with(p))
+        .then_some(real)
 }
 
 fn stem(name: &str) -> &str {

@@ -8,13 +8,14 @@
 pub mod lint;
 pub mod x509;
 
+use crate::files::bounded;
 use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::files::json_file::{
-    create_dir_all_mode, resolve_target, write_atomic, DirLock, FileError,
+    create_dir_all_mode, resolve_target, stage_atomic, write_atomic, DirLock, FileError,
 };
 use crate::registry::names::{self, NameError};
 
@@ -262,10 +263,15 @@ pub fn pick_anchor<'a>(chain: &'a [CertInfo], host: &str) -> Result<&'a CertInfo
     })
 }
 
+/// A `--fingerprint` as typed (hex, with or without colons, `sha256:` or `SHA256 Fingerprint=`
+/// prefixes); checked before anything touches the network.
+pub fn parse_pin(pinned: &str) -> Result<Fingerprint, CertsError> {
+    Fingerprint::parse(pinned).ok_or_else(|| CertsError::BadFingerprint(pinned.to_string()))
+}
+
 /// Compares what a server presented with the fingerprint the user pinned.
 pub fn check_pin(cert: &CertInfo, host: &str, pinned: &str) -> Result<(), CertsError> {
-    let expected =
-        Fingerprint::parse(pinned).ok_or_else(|| CertsError::BadFingerprint(pinned.to_string()))?;
+    let expected = parse_pin(pinned)?;
     if expected != cert.sha256 {
         return Err(CertsError::FingerprintMismatch {
             host: host.to_string(),
@@ -319,7 +325,7 @@ pub fn read_client_pair(
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, CertsError> {
-    fs::read(path).map_err(|source| {
+    bounded::read_file(path, bounded::limits::PEM).map_err(|source| {
         CertsError::File(FileError::Read {
             path: path.to_path_buf(),
             source,
@@ -391,39 +397,58 @@ pub struct FileChange {
     pub after: Option<Vec<u8>>,
 }
 
-/// Writes `files` into `dir` (created 0755), each atomically with its mode, under the folder's
-/// lock. A file whose content is already the same to docker (same certificates or same key) is
-/// left alone. In check mode nothing on disk is touched.
-pub fn install(dir: &Path, files: &[Managed], check: bool) -> Result<Vec<FileChange>, CertsError> {
-    let write_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source: io::Error| CertsError::File(FileError::Write { path, source })
-    };
-    let mut lock = None;
-    if dir.exists() && !dir.is_dir() {
-        return Err(CertsError::NotDirectory {
-            path: dir.to_path_buf(),
-        });
+/// Writes `files` into every folder of `dirs` (each created 0755), each file atomically with its
+/// mode, under the folders' locks; all or nothing: every folder is planned (read and checked)
+/// before any is touched, and when a write fails, what was already written is put back (files
+/// restored or removed, folders regctl created removed). A file whose content is already the
+/// same to docker (same certificates or same key) is left alone. In check mode nothing on disk
+/// is touched.
+pub fn install(
+    dirs: &[PathBuf],
+    files: &[Managed],
+    check: bool,
+) -> Result<Vec<FileChange>, CertsError> {
+    let mut locks = Vec::new();
+    let mut plans = Vec::new();
+    for dir in dirs {
+        if dir.exists() && !dir.is_dir() {
+            return Err(CertsError::NotDirectory { path: dir.clone() });
+        }
+        if !check && dir.is_dir() {
+            locks.push(DirLock::acquire(dir).map_err(write_error(dir))?);
+        }
+        plans.push(plan(dir, files)?);
     }
     if !check {
-        if !dir.exists() {
-            let root_existed = dir.parent().is_none_or(Path::exists);
-            create_dir_all_mode(dir, DIR_MODE).map_err(write_err(dir))?;
-            // The mode passed to mkdir is reduced by the umask; set it exactly.
-            fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))
-                .map_err(write_err(dir))?;
-            if let (false, Some(root)) = (root_existed, dir.parent()) {
-                fs::set_permissions(root, fs::Permissions::from_mode(DIR_MODE))
-                    .map_err(write_err(root))?;
-            }
+        let mut undo = Undo::default();
+        if let Err(e) = apply(dirs, &plans, files, &mut undo, &mut locks) {
+            undo.run();
+            return Err(e);
         }
-        lock = Some(DirLock::acquire(dir).map_err(write_err(dir))?);
     }
-    let mut changes = Vec::new();
+    drop(locks);
+    Ok(plans.into_iter().flatten().map(|p| p.change).collect())
+}
+
+fn write_error(path: &Path) -> impl FnOnce(io::Error) -> CertsError {
+    let path = path.to_path_buf();
+    move |source| CertsError::File(FileError::Write { path, source })
+}
+
+/// One file's planned change and what is needed to undo it.
+struct Step {
+    change: FileChange,
+    /// The file written (a symlink's target).
+    target: PathBuf,
+    old_mode: u32,
+}
+
+fn plan(dir: &Path, files: &[Managed]) -> Result<Vec<Step>, CertsError> {
+    let mut steps = Vec::new();
     for f in files {
         let path = dir.join(f.name);
         let target = resolve_target(&path)?;
-        let (before, mode) = match fs::read(&target) {
+        let (before, old_mode) = match bounded::read_file(&target, bounded::limits::PEM) {
             Ok(bytes) => {
                 let mode = fs::metadata(&target)
                     .map(|m| m.permissions().mode() & 0o7777)
@@ -438,7 +463,7 @@ pub fn install(dir: &Path, files: &[Managed], check: bool) -> Result<Vec<FileCha
             Some(old)
                 if old == &f.bytes || canonical(f.name, old) == canonical(f.name, &f.bytes) =>
             {
-                if mode == f.mode {
+                if old_mode == f.mode {
                     Action::Unchanged
                 } else {
                     Action::ModeFixed
@@ -446,32 +471,116 @@ pub fn install(dir: &Path, files: &[Managed], check: bool) -> Result<Vec<FileCha
             }
             Some(_) => Action::Replaced,
         };
-        if !check {
-            match action {
-                Action::Created | Action::Replaced => {
-                    write_atomic(&target, &f.bytes, f.mode, None).map_err(write_err(&path))?
-                }
-                Action::ModeFixed => {
-                    fs::set_permissions(&target, fs::Permissions::from_mode(f.mode))
-                        .map_err(write_err(&path))?
-                }
-                _ => {}
-            }
-        }
         let after = match action {
             Action::Unchanged | Action::ModeFixed => before.clone(),
             _ => Some(f.bytes.clone()),
         };
-        changes.push(FileChange {
-            path,
-            name: f.name,
-            action,
-            before,
-            after,
+        steps.push(Step {
+            change: FileChange {
+                path,
+                name: f.name,
+                action,
+                before,
+                after,
+            },
+            target,
+            old_mode,
         });
     }
-    drop(lock);
-    Ok(changes)
+    Ok(steps)
+}
+
+/// A file's content and mode before the install.
+type Previous = (Vec<u8>, u32);
+
+/// What an interrupted install must put back, newest last.
+#[derive(Default)]
+struct Undo {
+    /// Folders regctl created, parents before children.
+    created_dirs: Vec<PathBuf>,
+    /// Files written: their previous content and mode (None: they did not exist).
+    files: Vec<(PathBuf, Option<Previous>)>,
+}
+
+impl Undo {
+    /// Best effort: the error that stopped the install is what the caller reports.
+    fn run(self) {
+        for (target, before) in self.files.into_iter().rev() {
+            let _ = match before {
+                Some((bytes, mode)) => write_atomic(&target, &bytes, mode, None),
+                None => fs::remove_file(&target),
+            };
+        }
+        for dir in self.created_dirs.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Creates the missing folders and stages every new file (the step that fails on a full disk
+/// or a read-only folder), then renames them all into place and fixes modes.
+fn apply(
+    dirs: &[PathBuf],
+    plans: &[Vec<Step>],
+    files: &[Managed],
+    undo: &mut Undo,
+    locks: &mut Vec<DirLock>,
+) -> Result<(), CertsError> {
+    let mut staged = Vec::new();
+    for (dir, steps) in dirs.iter().zip(plans) {
+        if !steps.iter().any(|s| s.change.action.changed()) {
+            continue;
+        }
+        if !dir.exists() {
+            let mut missing: Vec<PathBuf> = dir
+                .ancestors()
+                .take_while(|a| !a.exists())
+                .map(Path::to_path_buf)
+                .collect();
+            missing.reverse();
+            create_dir_all_mode(dir, DIR_MODE).map_err(write_error(dir))?;
+            for m in &missing {
+                undo.created_dirs.push(m.clone());
+                // The mode passed to mkdir is reduced by the umask; set it exactly (the folder,
+                // and a certs.d root regctl created).
+                if m == dir || Some(m.as_path()) == dir.parent() {
+                    fs::set_permissions(m, fs::Permissions::from_mode(DIR_MODE))
+                        .map_err(write_error(m))?;
+                }
+            }
+            locks.push(DirLock::acquire(dir).map_err(write_error(dir))?);
+        }
+        for (step, f) in steps.iter().zip(files) {
+            if matches!(step.change.action, Action::Created | Action::Replaced) {
+                let s = stage_atomic(&step.target, &f.bytes, f.mode, None)
+                    .map_err(write_error(&step.change.path))?;
+                staged.push((step, s));
+            }
+        }
+    }
+    for (step, s) in staged {
+        s.commit().map_err(write_error(&step.change.path))?;
+        undo.files.push((step.target.clone(), previous(step)));
+    }
+    for (dir_steps, f) in plans
+        .iter()
+        .flat_map(|steps| steps.iter().zip(files))
+        .filter(|(s, _)| s.change.action == Action::ModeFixed)
+    {
+        fs::set_permissions(&dir_steps.target, fs::Permissions::from_mode(f.mode))
+            .map_err(write_error(&dir_steps.change.path))?;
+        undo.files
+            .push((dir_steps.target.clone(), previous(dir_steps)));
+    }
+    Ok(())
+}
+
+/// A file's content and mode before the install, to put back.
+fn previous(step: &Step) -> Option<Previous> {
+    step.change
+        .before
+        .clone()
+        .map(|bytes| (bytes, step.old_mode))
 }
 
 /// What `remove` did.
@@ -505,7 +614,7 @@ pub fn remove(dir: &Path, check: bool) -> Result<Removal, CertsError> {
         if fs::symlink_metadata(&path).is_err() {
             continue;
         }
-        let before = fs::read(&path).ok();
+        let before = bounded::read_file(&path, bounded::limits::PEM).ok();
         if !check {
             fs::remove_file(&path).map_err(|e| write_err(&path, e))?;
         }
