@@ -180,8 +180,9 @@ pub(crate) fn assert_pulls(d: &Dockerd, env: &TestEnv, image: &str, after: &str)
     }
 }
 
-/// Pulls with Debian's CLI and asserts a failure whose message contains `want`.
-pub(crate) fn assert_pull_fails(d: &Dockerd, env: &TestEnv, image: &str, want: &str) {
+/// Pulls with Debian's CLI and asserts a failure whose message contains `want`; the run, for
+/// further checks.
+pub(crate) fn assert_pull_fails(d: &Dockerd, env: &TestEnv, image: &str, want: &str) -> Run {
     let run = pull(d, env, Path::new("/usr/bin/docker"), image);
     assert_ne!(
         run.code,
@@ -195,6 +196,7 @@ pub(crate) fn assert_pull_fails(d: &Dockerd, env: &TestEnv, image: &str, want: &
         d.mode.label(),
         run.stderr
     );
+    run
 }
 
 pub(crate) fn ok(d: &Dockerd, env: &TestEnv, args: &[&str]) -> Run {

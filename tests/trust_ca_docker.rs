@@ -9,7 +9,7 @@ use std::process::Command;
 use regctl::files::certs_dir::x509::Fingerprint;
 use serde_json::Value;
 
-use crate::docker_real::{assert_pull_fails, assert_pulls, ok, pull};
+use crate::docker_real::{assert_pull_fails, assert_pulls, ok};
 use crate::support::dockerd::{Dockerd, Mode, Started};
 use crate::support::netns::NetnsHost;
 use crate::support::pki::TestCa;
@@ -76,15 +76,9 @@ const REALM_REGISTRY: &str = "bearer.regctl.test";
 
 /// `docker pull` fails, and on the token realm's certificate.
 fn assert_fails_on_realm(d: &Dockerd, env: &TestEnv, image: &str, realm_host: &str) {
-    let run = pull(d, env, Path::new("/usr/bin/docker"), image);
-    assert_ne!(
-        run.code,
-        0,
-        "{}: docker pull {image} should fail",
-        d.mode.label()
-    );
+    let run = assert_pull_fails(d, env, image, "x509");
     assert!(
-        run.stderr.contains("x509") && run.stderr.contains(realm_host),
+        run.stderr.contains(realm_host),
         "{}: expected an x509 failure on {realm_host}: {}",
         d.mode.label(),
         run.stderr
