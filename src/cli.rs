@@ -249,7 +249,7 @@ pub enum Command {
   regctl logout --all --check")]
     Logout {
         /// Registry: host[:port], a URL, or docker.io (the default)
-        #[arg(value_name = "REGISTRY", conflicts_with = "all", add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
+        #[arg(value_name = "REGISTRY", conflicts_with = "all", add = ArgValueCompleter::new(crate::candidates::registry_candidates))]
         registry: Option<String>,
         /// Every registry known from auths and credHelpers
         #[arg(long)]
@@ -283,7 +283,7 @@ pub enum Command {
 ))]
 pub struct TrustCaArgs {
     /// The registry as image names spell it: HOST[:PORT] (the port is part of the folder name)
-    #[arg(add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
+    #[arg(add = ArgValueCompleter::new(crate::candidates::registry_candidates))]
     pub registry: String,
 
     /// The CA certificate: a PEM bundle or DER file
@@ -364,7 +364,7 @@ pub enum CertsCommand {
   regctl certs list --containerd ghcr.io")]
     List {
         /// Only this registry (HOST[:PORT])
-        #[arg(add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
+        #[arg(add = ArgValueCompleter::new(crate::candidates::registry_candidates))]
         registry: Option<String>,
         /// List podman/skopeo's certs.d (--containers-certs-dir) instead of docker's
         #[arg(long, conflicts_with = "containerd")]
@@ -378,7 +378,7 @@ pub enum CertsCommand {
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// Registry: host[:port], a URL, or docker.io (the default)
-    #[arg(value_name = "REGISTRY", add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
+    #[arg(value_name = "REGISTRY", add = ArgValueCompleter::new(crate::candidates::registry_candidates))]
     pub registry: Option<String>,
 
     /// Username (prompted for on a terminal when missing)
@@ -493,7 +493,7 @@ pub enum MirrorCommand {
         urls: Vec<String>,
         /// The registry the mirrors stand in for (HOST[:PORT] as image names spell it, or
         /// docker.io) [default: Docker Hub, in daemon.json]
-        #[arg(long = "for", value_name = "REGISTRY", add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
+        #[arg(long = "for", value_name = "REGISTRY", add = ArgValueCompleter::new(crate::candidates::registry_candidates))]
         registry: Option<String>,
         #[command(flatten)]
         targets: Targets,
@@ -510,7 +510,7 @@ pub enum MirrorCommand {
         #[arg(required = true, value_name = "URL")]
         urls: Vec<String>,
         /// The registry the mirrors stand in for [default: Docker Hub, in daemon.json]
-        #[arg(long = "for", value_name = "REGISTRY", add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
+        #[arg(long = "for", value_name = "REGISTRY", add = ArgValueCompleter::new(crate::candidates::registry_candidates))]
         registry: Option<String>,
         #[command(flatten)]
         targets: Targets,
@@ -609,7 +609,7 @@ pub enum DaemonCommand {
 pub struct DoctorArgs {
     /// Registries as you would type them (host, host:port, URL, docker.io); default: every
     /// registry named in config.json and daemon.json
-    #[arg(value_name = "REGISTRY", add = ArgValueCompleter::new(crate::commands::completions::registry_candidates))]
+    #[arg(value_name = "REGISTRY", add = ArgValueCompleter::new(crate::candidates::registry_candidates))]
     pub registries: Vec<String>,
 
     /// Seconds each network phase (DNS, TCP, TLS handshake, HTTP) may take

@@ -241,7 +241,10 @@ impl Paths {
 
     /// Where ECR logins keep their tokens (cache) and choices (state).
     pub fn ecr_dirs(&self) -> crate::creds::ecr::EcrDirs {
-        crate::creds::ecr::EcrDirs::from_paths(self)
+        crate::creds::ecr::EcrDirs {
+            cache_dir: self.cache_dir.clone(),
+            state_dir: self.state_dir.clone(),
+        }
     }
 }
 

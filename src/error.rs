@@ -63,7 +63,7 @@ pub enum Error {
     },
 
     #[error(transparent)]
-    Name(#[from] crate::registry::names::NameError),
+    Name(#[from] crate::names::NameError),
 
     #[error("--timeout must be a number of seconds above 0 and at most 3600, not {0}")]
     InvalidTimeout(f64),
@@ -187,20 +187,7 @@ impl Error {
                 }
                 out
             }
-            _ => {
-                let mut out = Vec::new();
-                let mut source = std::error::Error::source(self);
-                // `transparent` variants share their inner error's message; skip repeats.
-                let top = self.to_string();
-                while let Some(s) = source {
-                    let text = s.to_string();
-                    if !top.contains(&text) {
-                        out.push(text);
-                    }
-                    source = s.source();
-                }
-                out
-            }
+            _ => crate::error_text::causes(self),
         }
     }
 
@@ -323,19 +310,3 @@ fn certs_hint(e: &CertsError, argv: &[String], pin_flag: &str) -> Option<String>
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// An error's message followed by each cause not already in it (for errors from libraries that
-/// nest io, TLS and protocol errors).
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
-}

@@ -29,6 +29,7 @@ mod login_cmd;
 mod mirror_cmd;
 mod registry_client;
 mod secret_hygiene;
+mod tidy;
 mod token_auth;
 mod trust_ca_cmd;
 mod trust_ca_docker;

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use libfuzzer_sys::fuzz_target;
 use regctl::doctor::explain::{explain, registry_host};
-use regctl::files::daemon_config::validate_host_port;
+use regctl::names::validate_host_port;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

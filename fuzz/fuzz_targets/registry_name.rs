@@ -1,4 +1,4 @@
-//! Registry-name normalisation (`regctl::registry::names::parse`), which every command applies to
+//! Registry-name normalisation (`regctl::names::parse`), which every command applies to
 //! what users type and whose `host` becomes a certs.d folder name. Invariants: no panic; an
 //! accepted name's host is printable ASCII without `/`, `\`, NUL or `..`; it is exactly its
 //! hostname (a domain or an IP, brackets around IPv6) plus the port as typed, and the port fits in
@@ -8,8 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use regctl::files::certs_dir::folder_name;
-use regctl::files::daemon_config::{split_host_port, validate_host_port};
-use regctl::registry::names::{convert_to_hostname, parse};
+use regctl::names::{convert_to_hostname, parse, split_host_port, validate_host_port};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(input) = std::str::from_utf8(data) else {

@@ -12,9 +12,9 @@ use crate::doctor::{self, explain, Inputs, RegistryReport, Status};
 use crate::error::{Error, Result};
 use crate::files::daemon_config::{self, InsecureEntry};
 use crate::files::json_file::{FileKind, JsonFile};
+use crate::names::{self, RegistryName};
 use crate::output::Outcome;
 use crate::registry::engine::{Detecting, Engine};
-use crate::registry::names::{self, RegistryName};
 
 pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<Outcome> {
     if let Some(text) = &args.explain {

@@ -20,8 +20,8 @@ use crate::files::json_file::{FileKind, JsonFile, Saved};
 use crate::files::registries_conf;
 use crate::files::toml_file::TomlFile;
 use crate::hints;
+use crate::names;
 use crate::output::Outcome;
-use crate::registry::names;
 
 /// The targets asked for; none means dockerd's.
 #[derive(Debug, Clone, Copy)]

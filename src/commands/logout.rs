@@ -16,8 +16,8 @@ use crate::creds::REGCTL_HELPER;
 use crate::error::Result;
 use crate::files::docker_config as dc;
 use crate::files::json_file::{FileKind, JsonFile};
+use crate::names;
 use crate::output::Outcome;
-use crate::registry::names;
 
 pub fn run(registry: Option<&str>, all: bool, ctx: &Context) -> Result<Outcome> {
     let path = ctx.paths.client_config();

@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::{Credential, CredsError, Store};
-use crate::registry::names;
+use crate::names;
 
 #[cfg(target_os = "linux")]
 #[path = "keychain/linux.rs"]

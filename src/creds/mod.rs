@@ -59,6 +59,21 @@ impl Credential {
     pub fn is_identity_token(&self) -> bool {
         self.username == IDENTITY_TOKEN_USER
     }
+
+    /// What to log in with (an identity token goes the OAuth way).
+    pub fn login_credentials(&self) -> crate::registry::token::Credentials {
+        use crate::registry::token::Credentials;
+        if self.is_identity_token() {
+            Credentials::IdentityToken {
+                token: self.secret.clone(),
+            }
+        } else {
+            Credentials::Basic {
+                username: self.username.clone(),
+                password: self.secret.clone(),
+            }
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

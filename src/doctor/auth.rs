@@ -15,7 +15,7 @@ use crate::registry::client::{ClientOptions, RegistryClient, RegistryError};
 use crate::registry::engine::TokenTrust;
 use crate::registry::http1::Response;
 use crate::registry::tls_probe::{self, ProbeOptions};
-use crate::registry::token::{self, Credentials};
+use crate::registry::token;
 use crate::registry::trust::{describe, HostTrust, TrustFailure};
 use rustls::pki_types::UnixTime;
 use serde_json::{Map, Value};
@@ -109,7 +109,7 @@ pub fn check(probe: &Probe<'_>, api: Option<&Response>) -> Vec<Check> {
     } else {
         format!("user {:?}", cred.username)
     };
-    let creds = Credentials::from_stored(&cred);
+    let creds = cred.login_credentials();
     match token::verify(&client, host, &creds) {
         Ok(v) => vec![Check::ok(
             ids::AUTH_OK,

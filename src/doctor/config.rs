@@ -7,7 +7,7 @@ use super::{ids, Check, Inputs};
 use crate::files::daemon_config;
 use crate::files::json_file::{FileKind, JsonFile};
 use crate::hints;
-use crate::registry::names::RegistryName;
+use crate::names::RegistryName;
 
 /// The local checks; with a registry, also the credential helper docker would run for it.
 pub fn check(name: Option<&RegistryName>, inputs: &Inputs) -> Vec<Check> {

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use std::path::Path;
 
-use crate::files::daemon_config::validate_host_port;
 use crate::hints;
+use crate::names::validate_host_port;
 use crate::registry::engine::{Engine, TokenTrust};
 
 /// One recognised error and what it means.

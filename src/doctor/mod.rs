@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::registry::names::RegistryName;
+use crate::names::RegistryName;
 
 pub mod auth;
 pub mod config;

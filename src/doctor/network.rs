@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use super::{ids, Check};
-use crate::registry::names::RegistryName;
+use crate::names::RegistryName;
 
 /// The registry's port: the one given, else 443 (dockerd tries HTTPS first).
 pub fn port_of(name: &RegistryName) -> u16 {

@@ -6,9 +6,10 @@ use std::net::{IpAddr, TcpStream, ToSocketAddrs};
 use std::path::Path;
 
 use super::{ids, Check, Inputs};
-use crate::files::daemon_config::{split_host_port, Cidr};
+use crate::files::daemon_config::Cidr;
 use crate::files::json_file::{FileKind, JsonFile};
-use crate::registry::names::RegistryName;
+use crate::names::split_host_port;
+use crate::names::RegistryName;
 
 /// Proxy variables as Go reads them (upper case first, then lower case).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::secrets::is_member;
-use crate::registry::names::convert_to_hostname;
+use crate::names::convert_to_hostname;
 
 pub const AUTHS: &str = "auths";
 pub const CREDS_STORE: &str = "credsStore";

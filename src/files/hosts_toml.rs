@@ -14,8 +14,9 @@ use std::path::Path;
 use toml_edit::{Array, DocumentMut, Item, Table, TableLike, Value};
 
 use super::certs_dir::lint::{Problem, Severity};
-use super::daemon_config::{self, validate_host_port};
+use super::daemon_config;
 use super::toml_file;
+use crate::names::validate_host_port;
 
 pub const HOSTS_TOML: &str = "hosts.toml";
 

@@ -294,7 +294,7 @@ fn check_location(loc: Option<&Value>, whose: &str, file: &str, out: &mut Vec<Pr
         Some(l) => {
             let host = l.split('/').next().unwrap_or_default();
             let host = host.strip_prefix("*.").unwrap_or(host);
-            if let Err(reason) = super::daemon_config::validate_host_port(host) {
+            if let Err(reason) = crate::names::validate_host_port(host) {
                 out.push(bad(format!("location {l:?} is not host[:port][/path] ({reason})")));
             }
         }

@@ -11,7 +11,7 @@ use reqwest::blocking::Client;
 use url::Url;
 
 use super::client::{read_capped, CappedRead, MAX_BODY};
-use crate::error::chain;
+use crate::error_text::chain;
 
 /// The whole download, connect included.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);

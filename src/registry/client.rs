@@ -25,7 +25,7 @@ use url::Url;
 use super::challenge::{self, Challenge};
 use super::engine::TokenTrust;
 use super::trust::{HostTrust, TrustError};
-use crate::error::chain;
+use crate::error_text::chain;
 use crate::files::bounded;
 use crate::files::daemon_config::InsecureRegistries;
 

@@ -139,7 +139,7 @@ impl Engine {
         if self.cli >= CLI_URL_KEYS_FROM {
             url_hostname(stored) == key
         } else {
-            super::names::convert_to_hostname(stored) == key
+            crate::names::convert_to_hostname(stored) == key
         }
     }
 
@@ -147,7 +147,7 @@ impl Engine {
     /// compares moby's ConvertToHostname of that key (only lower-case schemes are stripped) with
     /// the registry host and sends nothing when they differ; the classic store uses them as sent.
     pub fn daemon_uses_key(&self, stored: &str, key: &str) -> bool {
-        !self.containerd_store || super::names::convert_to_hostname(stored) == key
+        !self.containerd_store || crate::names::convert_to_hostname(stored) == key
     }
 
     /// `dockerd 26.1 (classic image store), docker CLI 28.2`, for messages.

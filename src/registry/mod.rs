@@ -8,7 +8,6 @@ pub mod challenge;
 pub mod client;
 pub mod engine;
 pub mod http1;
-pub mod names;
 pub mod tls_probe;
 pub mod token;
 pub mod trust;

@@ -33,20 +33,6 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
-    /// What to log in with from stored credentials (an identity token goes the OAuth way).
-    pub fn from_stored(stored: &crate::creds::Credential) -> Credentials {
-        if stored.is_identity_token() {
-            Credentials::IdentityToken {
-                token: stored.secret.clone(),
-            }
-        } else {
-            Credentials::Basic {
-                username: stored.username.clone(),
-                password: stored.secret.clone(),
-            }
-        }
-    }
-
     fn basic_header(&self) -> Option<String> {
         match self {
             Credentials::Basic { username, password } => Some(format!(

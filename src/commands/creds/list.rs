@@ -85,7 +85,7 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
     for raw in keys {
         // One row per registry: `docker.io` and Docker Hub's URL key are the same registry, and
         // so are `r.io` and `https://r.io/v1/`.
-        let key = crate::registry::names::parse(&raw)
+        let key = crate::names::parse(&raw)
             .map(|n| n.cred_key)
             .unwrap_or_else(|_| raw.clone());
         if rows.contains_key(&key) {

@@ -11,8 +11,8 @@ use crate::creds::{Credential, Store, IDENTITY_TOKEN_USER, REGCTL_HELPER};
 use crate::error::Result;
 use crate::files::docker_config as dc;
 use crate::files::json_file::{FileKind, JsonFile};
+use crate::names;
 use crate::output::Outcome;
-use crate::registry::names;
 
 /// One registry's move: the credential docker reads for it (from its best `auths` key), and
 /// every plain-text key of that registry, which all go from the file.

@@ -9,8 +9,8 @@ use crate::files::daemon_config::InsecureRegistries;
 use crate::files::docker_config as dc;
 use crate::files::json_file::{FileKind, JsonFile};
 use crate::hints;
+use crate::names;
 use crate::registry::client::{ClientOptions, RegistryClient};
-use crate::registry::names;
 
 pub mod list;
 pub mod migrate;

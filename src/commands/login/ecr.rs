@@ -19,8 +19,8 @@ use crate::error::{Error, Result};
 use crate::files::docker_config as dc;
 use crate::files::json_file::{FileKind, JsonFile};
 use crate::hints;
+use crate::names::RegistryName;
 use crate::output::Outcome;
-use crate::registry::names::RegistryName;
 
 /// Whether this login is an ECR token login: `--ecr`, `--profile` or `--region` asked for it,
 /// or the name is ECR's and no username or password was given (a password from

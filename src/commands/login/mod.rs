@@ -20,8 +20,8 @@ use crate::error::{Error, Result};
 use crate::files::docker_config::{self as dc, StoreRef};
 use crate::files::json_file::{FileKind, JsonFile};
 use crate::hints;
+use crate::names;
 use crate::output::Outcome;
-use crate::registry::names;
 use crate::registry::token::{self, Credentials};
 
 /// Where the secret goes.
@@ -172,7 +172,7 @@ fn check_stored(
     if no_verify {
         return Ok(data);
     }
-    let creds = Credentials::from_stored(stored);
+    let creds = stored.login_credentials();
     let v = token::verify(&registry_client(ctx, limit), host, &creds)?;
     data.insert("auth".into(), json!(v.scheme.as_str()));
     data.insert("transport".into(), json!(v.transport.as_str()));

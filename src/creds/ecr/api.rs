@@ -16,6 +16,7 @@ use serde_json::Value;
 use super::host::Service;
 use super::profile::{AssumeRole, AwsCredentials, Resolved, WebIdentity};
 use super::{parse_rfc3339, EcrError, EcrToken};
+use crate::error_text::chain;
 use crate::registry::client::{self, CappedRead, MAX_BODY};
 
 /// Connect and whole-request limits for AWS calls.
@@ -66,7 +67,7 @@ fn build_client(builder: reqwest::blocking::ClientBuilder) -> Result<Client, Ecr
         .tls_backend_preconfigured(config)
         .user_agent(concat!("regctl/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| tls_err(error_chain(&e)))
+        .map_err(|e| tls_err(chain(&e)))
 }
 
 /// An endpoint URL as it will be used: https, or plain http only to a loopback address (the
@@ -175,7 +176,7 @@ pub(super) fn send(
         reason: if e.is_timeout() {
             format!("no answer within {} s", timeout.as_secs())
         } else {
-            error_chain(&e)
+            chain(&e)
         },
     };
     let response = request.send().map_err(unreachable)?;
@@ -207,24 +208,10 @@ fn read_capped(
             reason: if e.kind() == std::io::ErrorKind::TimedOut {
                 format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())
             } else {
-                error_chain(&e)
+                chain(&e)
             },
         },
     })
-}
-
-/// The innermost causes too: reqwest's own message is only "error sending request".
-pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
 }
 
 /// An AWS error answer: JSON `__type` / `message` (JSON protocols), the `x-amzn-ErrorType`

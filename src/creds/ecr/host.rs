@@ -5,7 +5,7 @@
 //! sequence of literal parts, one digit run and one label, and a dozen lines of code replace a
 //! dependency the rest of regctl has no use for. The table test in this file pins it down.
 
-use crate::registry::names::convert_to_hostname;
+use crate::names::convert_to_hostname;
 
 use super::EcrError;
 

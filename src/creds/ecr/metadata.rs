@@ -281,7 +281,7 @@ impl ImdsSource {
                 let reason = if e.is_timeout() {
                     format!("no connection within {} s", IMDS_TIMEOUT.as_secs())
                 } else {
-                    api::error_chain(&e)
+                    crate::error_text::chain(&e)
                 };
                 return Err(ImdsFailure::plain(&format!(
                     "cannot reach it: {reason} (not on EC2?)"

@@ -231,13 +231,6 @@ pub struct EcrDirs {
 }
 
 impl EcrDirs {
-    pub fn from_paths(paths: &crate::context::Paths) -> EcrDirs {
-        EcrDirs {
-            cache_dir: paths.cache_dir.clone(),
-            state_dir: paths.state_dir.clone(),
-        }
-    }
-
     pub fn tokens(&self) -> TokenCache {
         TokenCache::new(&self.cache_dir)
     }

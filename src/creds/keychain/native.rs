@@ -10,7 +10,7 @@ use crate::creds::CredsError;
 
 fn map_err(e: keyring_core::Error) -> CredsError {
     use keyring_core::Error as K;
-    let detail = crate::error::chain(&e);
+    let detail = crate::error_text::chain(&e);
     match e {
         K::NoStorageAccess(_) => CredsError::KeychainLocked { detail },
         K::NoDefaultStore => CredsError::KeychainUnavailable { detail },
@@ -27,7 +27,7 @@ fn with_timeout<T: Send + 'static>(
         let result = match keyring::Entry::store_status() {
             Ok(()) => op(),
             Err(e) => Err(CredsError::KeychainUnavailable {
-                detail: crate::error::chain(e),
+                detail: crate::error_text::chain(e),
             }),
         };
         let _ = tx.send(result);

@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::files::bounded;
-use crate::files::daemon_config::{split_host_port, validate_host_port};
+use crate::names::{split_host_port, validate_host_port};
 
 use super::x509::{self, CertInfo, CertKind, Encoding, KeyInfo, Validity};
 use super::EXPIRY_WARNING_DAYS;

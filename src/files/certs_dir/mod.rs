@@ -18,7 +18,7 @@ use crate::files::atomic::{
     create_dir_all_mode, resolve_target, stage_atomic, write_atomic, DirLock,
 };
 use crate::files::json_file::FileError;
-use crate::registry::names::{self, NameError};
+use crate::names::{self, NameError};
 
 use x509::{Bundle, BundleError, CertInfo, CertKind, Fingerprint, KeyError, KeyInfo, Validity};
 

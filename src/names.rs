@@ -3,7 +3,7 @@
 //! to, the certs.d folder name, and the config.json credential key, exactly as docker does
 //! (docker/cli `ConvertToHostname`, Docker Hub's `https://index.docker.io/v1/` key).
 
-use crate::files::daemon_config::split_host_port;
+use std::net::IpAddr;
 
 /// docker's credential key for Docker Hub.
 pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
@@ -110,7 +110,7 @@ pub fn parse(input: &str) -> Result<RegistryName, NameError> {
     if host == "." || host == ".." || host.contains("..") {
         return Err(err("not a host name"));
     }
-    crate::files::daemon_config::validate_host_port(host).map_err(|r| err(&r))?;
+    validate_host_port(host).map_err(|r| err(&r))?;
     // Stricter than insecure-registries (where dockerd takes a bare `::1`): an image
     // reference's domain is distribution/reference's `host(:[0-9]+)?`, an IPv6 address only
     // in brackets and only hex digits and colons inside them.
@@ -156,6 +156,72 @@ fn docker_hub(input: &str, scheme: Option<&str>) -> RegistryName {
         scheme: scheme.map(str::to_string),
         is_docker_hub: true,
     }
+}
+
+/// `host[:port]` as dockerd's `validateHostPort`: a domain name or an IP address, with a port
+/// from 0 to 65535. IPv6 with a port needs brackets.
+pub fn validate_host_port(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("empty host".into());
+    }
+    if s.parse::<IpAddr>().is_ok() {
+        return Ok(());
+    }
+    let (host, port) = split_host_port(s);
+    let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        inner.parse::<std::net::Ipv6Addr>().is_ok()
+    } else {
+        is_domain(host)
+    };
+    if !host_ok {
+        return Err(format!("invalid host {host:?}"));
+    }
+    if let Some(port) = port {
+        // Digits only, as dockerd's host:port pattern (the reference grammar's `[0-9]+`) has
+        // it: Rust's and Go's integer parsers would also take `+5000`.
+        match port.parse::<u32>() {
+            Ok(p) if p <= 65535 && port.bytes().all(|b| b.is_ascii_digit()) => {}
+            _ => return Err(format!("invalid port {port:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// Splits `host:port`, `[v6]:port` or `host`. Anything but `:port` after `]` leaves the whole
+/// text as the host, so that `validate_host_port` refuses it instead of ignoring the rest.
+pub fn split_host_port(s: &str) -> (&str, Option<&str>) {
+    if s.starts_with('[') {
+        if let Some(end) = s.find(']') {
+            let host = &s[..=end];
+            return match &s[end + 1..] {
+                "" => (host, None),
+                rest => match rest.strip_prefix(':') {
+                    Some(port) => (host, Some(port)),
+                    None => (s, None),
+                },
+            };
+        }
+        return (s, None);
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => (h, Some(p)),
+        _ => (s, None),
+    }
+}
+
+/// A DNS name as the distribution reference grammar allows: labels of letters, digits and
+/// inner hyphens, separated by dots.
+fn is_domain(host: &str) -> bool {
+    !host.is_empty()
+        && host.split('.').all(|label| {
+            let bytes = label.as_bytes();
+            !bytes.is_empty()
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+                && bytes[0] != b'-'
+                && bytes[bytes.len() - 1] != b'-'
+        })
 }
 
 #[cfg(test)]
