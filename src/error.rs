@@ -209,10 +209,7 @@ impl Error {
                 FileError::Read { source, .. } | FileError::Write { source, .. }
                     if source.raw_os_error() == Some(libc::EROFS) =>
                 {
-                    Some(
-                        "the file system is mounted read-only; edit the file where it is writable"
-                            .into(),
-                    )
+                    Some(hints::read_only_file_system())
                 }
                 FileError::Parse { path, .. } | FileError::NotObject { path, .. } => {
                     Some(hints::fix_json(path))
@@ -229,7 +226,9 @@ impl Error {
             Error::Pidfile { .. } | Error::DaemonNotRunning { .. } => {
                 Some(hints::dockerd_not_running(rootless))
             }
-            Error::DaemonConfig { source, .. } | Error::InvalidValue(source) => source.hint(),
+            Error::DaemonConfig { source, .. } | Error::InvalidValue(source) => {
+                daemon_config_hint(source)
+            }
             Error::Certs(e) => certs_hint(e, argv, "--fingerprint"),
             Error::TlsProbe(e) => match e {
                 ProbeError::NotTls { host } => Some(hints::plain_http_registry(host)),
@@ -242,8 +241,8 @@ impl Error {
             Error::DockerConfig(DockerConfigError::BadAuth { path, key, .. }) => {
                 Some(hints::bad_auth_entry(path, key))
             }
-            Error::Creds(e) => hints::creds(e),
-            Error::Registry(e) => hints::registry(e),
+            Error::Creds(e) => creds_hint(e),
+            Error::Registry(e) => registry_hint(e),
             Error::CannotPrompt { .. } => Some(hints::login_non_interactive(argv)),
             Error::FileStoreShadowed { helper, .. } => Some(hints::file_store_shadowed(helper)),
             Error::EcrStore(_) => Some(hints::ecr_default_store(argv)),
@@ -275,6 +274,94 @@ pub fn fetched_json(fetched: &[(String, CertInfo)]) -> serde_json::Value {
             .map(|(url, c)| serde_json::json!({"url": url, "certificate": c}))
             .collect(),
     )
+}
+
+/// The fix for a daemon.json value dockerd would refuse.
+pub fn daemon_config_hint(e: &DaemonConfigError) -> Option<String> {
+    match e {
+        DaemonConfigError::UnknownKey {
+            suggestion: Some(s),
+            key,
+        } => Some(hints::rename_daemon_key(key, s)),
+        DaemonConfigError::InvalidMirror { .. } => Some(hints::mirror_syntax()),
+        DaemonConfigError::InvalidInsecure { .. } => Some(hints::insecure_syntax()),
+        _ => None,
+    }
+}
+
+/// The fix for a credential-store failure.
+pub fn creds_hint(e: &CredsError) -> Option<String> {
+    use CredsError as C;
+    match e {
+        C::HelperMissing { helper, .. } => Some(hints::install_credential_helper(helper)),
+        C::KeychainUnavailable { .. } | C::KeychainTimeout { .. } => {
+            Some(hints::start_secret_service())
+        }
+        C::KeychainLocked { .. } => Some(hints::unlock_keyring()),
+        C::HelperFailed { helper, .. } | C::HelperGarbage { helper, .. } => {
+            Some(hints::run_helper_by_hand(helper))
+        }
+        C::Ecr(e) => e.hint(),
+        C::EcrStoresNothing { server } => Some(hints::ecr_login_without_password(server)),
+        _ => None,
+    }
+}
+
+/// The fix for a registry failure during login.
+pub fn registry_hint(e: &RegistryError) -> Option<String> {
+    use RegistryError as R;
+    match e {
+        R::Unauthorized { .. } => Some(hints::check_login_credentials()),
+        R::Connect { .. } => Some(hints::login_unreachable()),
+        R::NotARegistry { .. } => Some(hints::not_a_registry()),
+        R::PlainHttpRefused { host, .. } => Some(hints::plain_http_registry(host)),
+        R::Trust(_) => Some(hints::certs_d_file_names()),
+        _ => None,
+    }
+}
+
+impl EcrError {
+    /// The fix for an ECR login failure (or warning). Defined here, with every other error's
+    /// hint, so that creds/ecr stays free of advice.
+    pub fn hint(&self) -> Option<String> {
+        use EcrError as E;
+        match self {
+            E::NotEcrHost { host } => Some(hints::force_ecr(host)),
+            E::NoRegion { .. } => Some(hints::aws_region()),
+            E::NoCredentials { .. } | E::PartialEnvCredentials { .. } => {
+                Some(hints::aws_configure())
+            }
+            E::NoInstanceCredentials {
+                hop_limit: true, ..
+            } => Some(hints::imds_hop_limit()),
+            E::NoInstanceCredentials { .. } => Some(hints::aws_no_credentials()),
+            E::SsoSession { profile, .. } => Some(hints::aws_sso_login(profile)),
+            E::WebIdentityTokenFile { origin, .. } => Some(hints::web_identity_token_file(origin)),
+            E::WebIdentityNoRole { .. } => Some(hints::web_identity_role()),
+            E::Container { refused: true, .. } | E::ContainerTokenFile { .. } => {
+                Some(hints::container_token())
+            }
+            E::ContainerUri { .. } => Some(hints::container_uri()),
+            E::ProfileNotFound { profile, .. } => Some(hints::aws_create_profile(profile)),
+            E::IncompleteProfile { profile, .. } => Some(hints::aws_complete_profile(profile)),
+            E::Unsupported { profile, .. } => Some(hints::aws_export_credentials(profile)),
+            E::Aws { code, .. } => match code.as_str() {
+                "ExpiredTokenException" | "ExpiredToken" | "RequestExpired" => {
+                    Some(hints::aws_session_expired())
+                }
+                "UnrecognizedClientException" | "InvalidClientTokenId" => {
+                    Some(hints::aws_unknown_key())
+                }
+                "InvalidSignatureException" | "SignatureDoesNotMatch" => {
+                    Some(hints::aws_wrong_secret())
+                }
+                "AccessDeniedException" | "AccessDenied" => Some(hints::aws_ecr_permission()),
+                _ => None,
+            },
+            E::Unreachable { .. } => Some(hints::aws_unreachable()),
+            _ => None,
+        }
+    }
 }
 
 /// `pin_flag`: the option that pins the server the error is about.

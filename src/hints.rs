@@ -178,15 +178,15 @@ pub fn dockerd_not_running(rootless: bool) -> String {
     }
 }
 
-/// A credential helper named in config.json that is not on PATH.
+/// A credential helper named in config.json (or chosen for a login) that is not on PATH.
 pub fn install_credential_helper(helper: &str) -> String {
     match helper {
-        "regctl" => "put docker-credential-regctl on PATH: sudo ln -s \"$(command -v regctl | xargs dirname)/docker-credential-regctl\" /usr/local/bin/".to_string(),
+        "regctl" => helper_symlink(),
         "secretservice" | "pass" => format!(
             "install it: sudo apt-get install golang-docker-credential-helpers (provides docker-credential-{helper})"
         ),
         "ecr-login" => "install it: sudo apt-get install amazon-ecr-credential-helper, or log in with regctl login (ECR tokens built in)".to_string(),
-        _ => format!("install docker-credential-{helper}, or store the credentials elsewhere: regctl creds migrate --to keychain"),
+        _ => format!("install docker-credential-{helper} on PATH, or use another store: regctl login --store keychain (what is stored already moves with regctl creds migrate --to keychain)"),
     }
 }
 
@@ -491,59 +491,122 @@ pub fn bad_auth_entry(path: &std::path::Path, key: &str) -> String {
     )
 }
 
-/// Credential-store failures.
-pub fn creds(e: &crate::creds::CredsError) -> Option<String> {
-    use crate::creds::CredsError as C;
-    match e {
-        C::HelperMissing { helper, .. } if helper == "secretservice" || helper == "pass" => Some(
-            format!("install it: sudo apt-get install golang-docker-credential-helpers (docker-credential-{helper})"),
-        ),
-        C::HelperMissing { helper, .. } if helper == crate::creds::REGCTL_HELPER => {
-            Some(helper_symlink())
-        }
-        C::HelperMissing { helper, .. } => Some(format!(
-            "install docker-credential-{helper} on PATH, or log in with another store: regctl login --store keychain"
-        )),
-        C::KeychainUnavailable { .. } | C::KeychainTimeout { .. } => Some(
-            "start a Secret Service (gnome-keyring-daemon --start --components=secrets, inside a D-Bus session such as dbus-run-session -- $SHELL), or store in plain text: regctl login --store file"
-                .into(),
-        ),
-        C::KeychainLocked { .. } => Some(
-            "unlock the keyring (log in to the desktop, or: printf '%s' \"$KEYRING_PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets), or store in plain text: regctl login --store file"
-                .into(),
-        ),
-        C::HelperFailed { helper, .. } | C::HelperGarbage { helper, .. } => Some(format!(
-            "run it by hand to see what it says: echo SERVER | docker-credential-{helper} get"
-        )),
-        C::Ecr(e) => e.hint(),
-        C::EcrStoresNothing { server } => Some(format!(
-            "log in with AWS credentials instead (no password): regctl login {}",
-            shell_quote(server)
-        )),
-        _ => None,
-    }
+/// No Secret Service answers (or it answers too slowly).
+pub fn start_secret_service() -> String {
+    "start a Secret Service (gnome-keyring-daemon --start --components=secrets, inside a D-Bus session such as dbus-run-session -- $SHELL), or store in plain text: regctl login --store file".into()
 }
 
-/// Registry failures during login.
-pub fn registry(e: &crate::registry::client::RegistryError) -> Option<String> {
-    use crate::registry::client::RegistryError as R;
-    match e {
-        R::Unauthorized { .. } => {
-            Some("check the username and password (or token) and try again; nothing was stored".into())
-        }
-        R::Connect { .. } => Some(
-            "check the address and that the registry is up: regctl doctor REGISTRY; to store credentials without checking them: regctl login --no-verify".into(),
-        ),
-        R::NotARegistry { .. } => Some(
-            "use the registry's own address (Docker Hub is docker.io); a registry answers 200 or 401 to GET /v2/".into(),
-        ),
-        R::PlainHttpRefused { host, .. } => Some(format!(
-            "if the registry really has no TLS, make it insecure first: regctl insecure add {}",
-            shell_quote(host)
-        )),
-        R::Trust(_) => Some("CA certificates must end in .crt; a client pair is NAME.cert with NAME.key".into()),
-        _ => None,
-    }
+/// The keyring is locked.
+pub fn unlock_keyring() -> String {
+    "unlock the keyring (log in to the desktop, or: printf '%s' \"$KEYRING_PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets), or store in plain text: regctl login --store file".into()
+}
+
+/// A credential helper that failed or answered garbage.
+pub fn run_helper_by_hand(helper: &str) -> String {
+    format!("run it by hand to see what it says: echo SERVER | docker-credential-{helper} get")
+}
+
+/// An ECR registry stores no password: it logs in with AWS credentials.
+pub fn ecr_login_without_password(server: &str) -> String {
+    format!(
+        "log in with AWS credentials instead (no password): regctl login {}",
+        shell_quote(server)
+    )
+}
+
+/// The registry refused the credentials given to login.
+pub fn check_login_credentials() -> String {
+    "check the username and password (or token) and try again; nothing was stored".into()
+}
+
+/// Login could not reach the registry.
+pub fn login_unreachable() -> String {
+    "check the address and that the registry is up: regctl doctor REGISTRY; to store credentials without checking them: regctl login --no-verify".into()
+}
+
+/// The address answered, but not as a registry.
+pub fn not_a_registry() -> String {
+    "use the registry's own address (Docker Hub is docker.io); a registry answers 200 or 401 to GET /v2/".into()
+}
+
+/// How certs.d files are named.
+pub fn certs_d_file_names() -> String {
+    "CA certificates must end in .crt; a client pair is NAME.cert with NAME.key".into()
+}
+
+/// A daemon.json key dockerd does not know, with the key it probably meant.
+pub fn rename_daemon_key(key: &str, suggestion: &str) -> String {
+    format!("rename it: regctl daemon unset {key} && regctl daemon set {suggestion} VALUE")
+}
+
+/// What a registry mirror looks like.
+pub fn mirror_syntax() -> String {
+    "a mirror is a bare http(s) URL such as https://mirror.example.com".into()
+}
+
+/// What an insecure registry entry looks like.
+pub fn insecure_syntax() -> String {
+    "an insecure registry is host[:port] or a CIDR such as 10.0.0.0/8".into()
+}
+
+/// A file on a read-only file system.
+pub fn read_only_file_system() -> String {
+    "the file system is mounted read-only; edit the file where it is writable".into()
+}
+
+/// An ECR host regctl does not recognise (a VPC endpoint or a proxy in front of ECR).
+pub fn force_ecr(host: &str) -> String {
+    format!("for a VPC endpoint or proxy in front of ECR, force it: regctl login {host} --ecr --region REGION")
+}
+
+/// No AWS region anywhere.
+pub fn aws_region() -> String {
+    "pass --region REGION, or set AWS_REGION".into()
+}
+
+/// No (or half) static AWS credentials.
+pub fn aws_configure() -> String {
+    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run: aws configure".into()
+}
+
+/// A named AWS profile that does not exist.
+pub fn aws_create_profile(profile: &str) -> String {
+    format!("create it with: aws configure --profile {profile} (list profiles: aws configure list-profiles)")
+}
+
+/// A profile with one of its two keys.
+pub fn aws_complete_profile(profile: &str) -> String {
+    format!("set both keys with: aws configure --profile {profile}")
+}
+
+/// A profile kind regctl does not read itself.
+pub fn aws_export_credentials(profile: &str) -> String {
+    format!("let the AWS CLI produce the credentials: add `credential_process = aws configure export-credentials --profile {profile} --format process` to a profile and use that profile")
+}
+
+/// AWS said the session expired.
+pub fn aws_session_expired() -> String {
+    "the AWS session has expired: refresh it (aws sso login, or new temporary credentials)".into()
+}
+
+/// AWS does not know the access key id.
+pub fn aws_unknown_key() -> String {
+    "the access key id is unknown to AWS: check the key, its region's partition, or the session token".into()
+}
+
+/// AWS says the signature does not match.
+pub fn aws_wrong_secret() -> String {
+    "the secret access key does not belong to the access key id".into()
+}
+
+/// The identity may not get an ECR token.
+pub fn aws_ecr_permission() -> String {
+    "the identity needs ecr:GetAuthorizationToken (ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken for ECR Public)".into()
+}
+
+/// AWS could not be reached.
+pub fn aws_unreachable() -> String {
+    "check the network, HTTPS_PROXY, and AWS_ENDPOINT_URL_ECR / AWS_ENDPOINT_URL if set".into()
 }
 
 /// Login needs a username and password and cannot ask for them.

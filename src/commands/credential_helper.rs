@@ -11,7 +11,6 @@ use std::time::SystemTime;
 use crate::context::{Environment, PathFlags, Paths};
 use crate::creds::regctl_helper::RegctlHelper;
 use crate::creds::serve;
-use crate::hints;
 
 /// Serves one request on stdin/stdout; returns the exit code.
 pub fn run(action: &str) -> i32 {
@@ -30,7 +29,7 @@ pub fn run(action: &str) -> i32 {
     }
     if let Some(e) = error {
         eprintln!("error: {e}");
-        if let Some(hint) = hints::creds(&e) {
+        if let Some(hint) = crate::error::creds_hint(&e) {
             eprintln!("hint: {hint}");
         }
     }

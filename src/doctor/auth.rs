@@ -4,7 +4,7 @@
 //! credentials, an anonymous token tells whether public pulls work.
 
 use super::{ids, Check, Inputs, Probe};
-use crate::creds::{self, Credential};
+use crate::creds::{self, Credential, CredsError};
 use crate::files::daemon_config::InsecureRegistries;
 use crate::files::docker_config::{self, StoreRef};
 use crate::files::json_file::{FileKind, JsonFile};
@@ -77,7 +77,20 @@ pub fn check(probe: &Probe<'_>, api: Option<&Response>) -> Vec<Check> {
                     ids::AUTH_STORE_FAILED,
                     format!("the credential store ({store}) failed: {e}; docker reports \"error getting credentials\""),
                 );
-            check.fix = hints::creds(&e);
+            check.fix = match &e {
+                CredsError::HelperMissing { helper, .. } => {
+                    Some(hints::install_credential_helper(helper))
+                }
+                CredsError::KeychainUnavailable { .. } | CredsError::KeychainTimeout { .. } => {
+                    Some(hints::start_secret_service())
+                }
+                CredsError::KeychainLocked { .. } => Some(hints::unlock_keyring()),
+                CredsError::HelperFailed { helper, .. }
+                | CredsError::HelperGarbage { helper, .. } => {
+                    Some(hints::run_helper_by_hand(helper))
+                }
+                _ => None,
+            };
             return vec![check];
         }
     };

@@ -37,26 +37,6 @@ pub enum DaemonConfigError {
     InvalidValue { key: String, reason: String },
 }
 
-impl DaemonConfigError {
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            DaemonConfigError::UnknownKey {
-                suggestion: Some(s),
-                key,
-            } => Some(format!(
-                "rename it: regctl daemon unset {key} && regctl daemon set {s} VALUE"
-            )),
-            DaemonConfigError::InvalidMirror { .. } => Some(
-                "a mirror is a bare http(s) URL such as https://mirror.example.com".to_string(),
-            ),
-            DaemonConfigError::InvalidInsecure { .. } => {
-                Some("an insecure registry is host[:port] or a CIDR such as 10.0.0.0/8".to_string())
-            }
-            _ => None,
-        }
-    }
-}
-
 /// A warning that does not stop the change (dockerd logs these too).
 pub type Warning = String;
 

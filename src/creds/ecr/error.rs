@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use crate::hints;
-
 #[derive(Debug, thiserror::Error)]
 pub enum EcrError {
     #[error("{host} is not an Amazon ECR registry (expected ACCOUNT.dkr.ecr.REGION.amazonaws.com or public.ecr.aws)")]
@@ -159,64 +157,4 @@ pub enum EcrError {
         #[source]
         source: std::io::Error,
     },
-}
-
-impl EcrError {
-    /// The one thing to do next, when there is one.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            EcrError::NotEcrHost { host } => Some(format!(
-                "for a VPC endpoint or proxy in front of ECR, force it: regctl login {host} --ecr --region REGION"
-            )),
-            EcrError::NoRegion { .. } => {
-                Some("pass --region REGION, or set AWS_REGION".to_string())
-            }
-            EcrError::NoCredentials { .. } | EcrError::PartialEnvCredentials { .. } => Some(
-                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run: aws configure".to_string(),
-            ),
-            EcrError::NoInstanceCredentials { hop_limit: true, .. } => Some(hints::imds_hop_limit()),
-            EcrError::NoInstanceCredentials { .. } => Some(hints::aws_no_credentials()),
-            EcrError::SsoSession { profile, .. } => Some(hints::aws_sso_login(profile)),
-            EcrError::WebIdentityTokenFile { origin, .. } => {
-                Some(hints::web_identity_token_file(origin))
-            }
-            EcrError::WebIdentityNoRole { .. } => Some(hints::web_identity_role()),
-            EcrError::Container { refused: true, .. } | EcrError::ContainerTokenFile { .. } => {
-                Some(hints::container_token())
-            }
-            EcrError::ContainerUri { .. } => Some(hints::container_uri()),
-            EcrError::ProfileNotFound { profile, .. } => Some(format!(
-                "create it with: aws configure --profile {profile} (list profiles: aws configure list-profiles)"
-            )),
-            EcrError::IncompleteProfile { profile, .. } => {
-                Some(format!("set both keys with: aws configure --profile {profile}"))
-            }
-            EcrError::Unsupported { profile, .. } => Some(format!(
-                "let the AWS CLI produce the credentials: add `credential_process = aws configure export-credentials --profile {profile} --format process` to a profile and use that profile"
-            )),
-            EcrError::Aws { code, .. } => match code.as_str() {
-                "ExpiredTokenException" | "ExpiredToken" | "RequestExpired" => Some(
-                    "the AWS session has expired: refresh it (aws sso login, or new temporary credentials)"
-                        .to_string(),
-                ),
-                "UnrecognizedClientException" | "InvalidClientTokenId" => Some(
-                    "the access key id is unknown to AWS: check the key, its region's partition, or the session token"
-                        .to_string(),
-                ),
-                "InvalidSignatureException" | "SignatureDoesNotMatch" => Some(
-                    "the secret access key does not belong to the access key id".to_string(),
-                ),
-                "AccessDeniedException" | "AccessDenied" => Some(
-                    "the identity needs ecr:GetAuthorizationToken (ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken for ECR Public)"
-                        .to_string(),
-                ),
-                _ => None,
-            },
-            EcrError::Unreachable { .. } => Some(
-                "check the network, HTTPS_PROXY, and AWS_ENDPOINT_URL_ECR / AWS_ENDPOINT_URL if set"
-                    .to_string(),
-            ),
-            _ => None,
-        }
-    }
 }
