@@ -144,7 +144,7 @@ pub fn rename_flag_named_key(key: &str, real: &str) -> String {
 
 /// An http:// mirror that the containerd image store only uses when its host is insecure.
 pub fn insecure_for_http_mirror(host: &str) -> String {
-    format!("regctl insecure add {host}")
+    insecure_add(host)
 }
 
 /// A file regctl will not edit because of its encoding.
@@ -301,7 +301,8 @@ pub fn fix_realm_certificate(realm: &str) -> String {
 
 pub fn plain_http_registry(host: &str) -> String {
     format!(
-        "a plain HTTP registry has no certificate; to use it anyway: regctl insecure add {host}"
+        "a plain HTTP registry has no certificate; to use it anyway: {}",
+        insecure_add(host)
     )
 }
 
@@ -748,6 +749,241 @@ pub fn ecr_login_creds_store(path: &std::path::Path, ecr_hosts: &[String]) -> St
         "remove \"credsStore\": \"ecr-login\" from {} and route only ECR hosts to a helper with credHelpers, which this writes: {per_host}",
         path.display()
     )
+}
+
+/// `regctl insecure add HOST`: the one command that makes dockerd use plain HTTP for a registry.
+pub fn insecure_add(host: &str) -> String {
+    format!("regctl insecure add {}", shell_quote(host))
+}
+
+/// The plain-HTTP fix with the reload dockerd needs, as root.
+pub fn insecure_add_and_reload(host: &str) -> String {
+    format!("sudo {} && sudo regctl daemon reload", insecure_add(host))
+}
+
+/// The alternative to plain HTTP.
+pub fn serve_over_tls() -> String {
+    "or serve the registry over TLS and trust its CA with regctl trust-ca".into()
+}
+
+/// Trust a CA file for a registry.
+pub fn trust_ca_file(host: &str) -> String {
+    format!("sudo regctl trust-ca {host} /path/to/ca.crt")
+}
+
+/// Look at the server's chain before trusting it.
+pub fn trust_ca_from_server(host: &str) -> String {
+    format!("sudo regctl trust-ca {host} --from-server   (shows the chain and its fingerprint; pin it with --fingerprint SHA256)")
+}
+
+/// Trust a CA the server sends, pinned by its fingerprint, after checking it.
+pub fn trust_ca_pinned(host: &str, fingerprint: &str) -> String {
+    format!("check this fingerprint with the registry's administrator, then: sudo regctl trust-ca {host} --from-server --fingerprint {fingerprint}")
+}
+
+/// Trust an intercepting proxy's CA, pinned by its fingerprint.
+pub fn trust_proxy_ca_pinned(host: &str, fingerprint: &str) -> String {
+    format!("trust the proxy's CA for this registry (after checking it with your network team): sudo regctl trust-ca {host} --from-server --fingerprint {fingerprint}")
+}
+
+/// The server sends only its leaf: the CA file must come from elsewhere.
+pub fn trust_ca_of_leaf(host: &str, issuer: &str) -> String {
+    format!("the server sends only its leaf; get the CA that issued it ({issuer}) and run: sudo regctl trust-ca {host} CA_FILE")
+}
+
+/// `regctl doctor HOST` with why.
+pub fn doctor(host: &str, what: Option<&str>) -> String {
+    match what {
+        Some(w) => format!("regctl doctor {host}   ({w})"),
+        None => format!("regctl doctor {host}"),
+    }
+}
+
+/// `regctl login HOST`.
+pub fn login(host: &str) -> String {
+    format!("regctl login {host}")
+}
+
+/// Log in again with the stored user name.
+pub fn login_again(host: &str, username: &str) -> String {
+    format!(
+        "log in again: regctl login {host} -u {}",
+        shell_quote(username)
+    )
+}
+
+/// Where each registry's credentials are.
+pub fn creds_list() -> String {
+    "regctl creds list   (shows where each registry's credentials are)".into()
+}
+
+/// The same, when a helper is missing.
+pub fn creds_list_configured() -> String {
+    "or see where credentials are configured: regctl creds list".into()
+}
+
+/// Pull with a name the certificate lists, or reissue it.
+pub fn pull_with_listed_name(valid_for: &str, not: &str) -> String {
+    format!("pull with a name the certificate lists ({valid_for}) instead of {not}")
+}
+
+/// Reissue a certificate with the right subjectAltName (`IP:` for an address).
+pub fn reissue_with_san(host: &str) -> String {
+    let kind = if host.parse::<std::net::IpAddr>().is_ok() {
+        "IP"
+    } else {
+        "DNS"
+    };
+    format!("reissue the certificate with subjectAltName {kind}:{host}")
+}
+
+/// The explain wording of [`reissue_with_san`] when the text does not say which kind.
+pub fn reissue_with_san_either(host: &str) -> String {
+    format!("or reissue the certificate with subjectAltName DNS:{host} (IP:{host} for an address)")
+}
+
+/// An IP address in the image name, and a certificate with DNS names only.
+pub fn pull_with_dns_name() -> String {
+    "pull with a DNS name the certificate lists instead of the address".into()
+}
+
+/// A certificate that names the host only in its Common Name.
+pub fn reissue_without_common_name(host: &str) -> String {
+    format!("reissue it with a subjectAltName, e.g. openssl req -x509 ... -addext \"subjectAltName=DNS:{host}\"")
+}
+
+/// doctor's wording for a mismatch: the names it lists, or the SAN to add.
+pub fn hostname_mismatch(host: &str, valid_for: &[String], legacy_cn: bool) -> String {
+    if legacy_cn {
+        format!("{} (Go ignores the Common Name)", reissue_with_san(host))
+    } else if valid_for.is_empty() {
+        reissue_with_san(host)
+    } else {
+        let kind = if host.parse::<std::net::IpAddr>().is_ok() {
+            "IP"
+        } else {
+            "DNS"
+        };
+        format!(
+            "pull with a name the certificate lists ({}), or reissue it with subjectAltName {kind}:{host}",
+            valid_for.join(", ")
+        )
+    }
+}
+
+/// An expired registry certificate.
+pub fn renew_certificate(host: Option<(&str, &str)>) -> String {
+    match host {
+        Some((registry, bound)) => {
+            format!("renew the certificate of {registry} (it expired on {bound})")
+        }
+        None => "renew the registry's certificate".into(),
+    }
+}
+
+/// A certificate that is not valid yet.
+pub fn not_yet_valid(registry: &str, bound: &str) -> String {
+    format!("the certificate of {registry} is not valid before {bound}: check the server's clock, or reissue it")
+}
+
+/// How to check the clock.
+pub fn check_clock() -> String {
+    "check the clock: timedatectl status (enable NTP: sudo timedatectl set-ntp true)".into()
+}
+
+/// This machine's clock is wrong.
+pub fn fix_clock() -> String {
+    "this machine's clock is wrong: sudo timedatectl set-ntp true (then check: timedatectl status)"
+        .into()
+}
+
+/// Is the port a TLS port at all?
+pub fn test_tls_port(host: &str, port: u16) -> String {
+    format!("is {host}:{port} a TLS port? test it: openssl s_client -connect {host}:{port} -servername {host} </dev/null (a firewall dropping large packets or an MTU problem stalls handshakes too)")
+}
+
+/// A certs.d folder dockerd cannot load.
+pub fn certs_list(host: &str) -> String {
+    format!("see the problems: regctl certs list {host}")
+}
+
+/// dockerd reads its proxy from daemon.json's `proxies` (or its own environment).
+pub fn dockerd_proxy() -> String {
+    "configure dockerd's proxy: regctl daemon set proxies '{\"https-proxy\": \"http://PROXY:PORT\"}' && sudo systemctl restart docker".into()
+}
+
+/// Bypass the proxy for one registry in dockerd.
+pub fn bypass_dockerd_proxy(host: &str) -> String {
+    format!("bypass it for the registry: regctl daemon set proxies.no-proxy {host}")
+}
+
+/// A proxy that refuses connections.
+pub fn proxy_refused(host: &str) -> String {
+    format!("start the proxy or correct its address; or bypass it for this registry: export NO_PROXY={host} (for dockerd: regctl daemon set proxies.no-proxy {host})")
+}
+
+/// Something answered, but not a registry API.
+pub fn not_a_registry_port(host: &str) -> String {
+    format!("check the address and port: a registry answers /v2/ with 200 or 401 (try: curl -si https://{host}/v2/)")
+}
+
+/// The account lacks rights, or the path is wrong.
+pub fn check_repository_permissions() -> String {
+    "check the repository path and the account's permissions on it".into()
+}
+
+/// Docker Hub's pull limit.
+pub fn login_docker_hub_for_limit() -> String {
+    "log in to raise the limit: regctl login docker.io".into()
+}
+
+/// Pull through a mirror.
+pub fn pull_through_mirror() -> String {
+    "or pull through a mirror: sudo regctl mirror add https://MIRROR && sudo regctl daemon reload"
+        .into()
+}
+
+/// A mirror that does not serve what is asked: take it out of registry-mirrors.
+pub fn remove_mirror(url: &str) -> String {
+    format!(
+        "sudo regctl mirror remove {} && sudo regctl daemon reload",
+        shell_quote(url)
+    )
+}
+
+/// The name does not resolve.
+pub fn check_name(name: &str) -> String {
+    format!("check the name: getent hosts {name}")
+}
+
+/// Without DNS, /etc/hosts.
+pub fn etc_hosts(name: &str) -> String {
+    format!("without DNS, add it to /etc/hosts: echo 'IP {name}' | sudo tee -a /etc/hosts")
+}
+
+/// `pass` without a GPG key.
+pub fn pass_init() -> String {
+    "initialise it: pass init GPG_KEY_ID".into()
+}
+
+/// The OS keychain instead of `pass`.
+pub fn login_keychain_store() -> String {
+    "or keep credentials in the OS keychain instead: regctl login REGISTRY --store keychain".into()
+}
+
+/// A Secret Service for an SSH session.
+pub fn start_secret_service_session() -> String {
+    "start one in the session: dbus-run-session -- gnome-keyring-daemon --unlock --components=secrets".into()
+}
+
+/// config.json's plain text on a server without a keyring.
+pub fn login_file_store(host: &str) -> String {
+    format!("or store credentials in config.json on this server: regctl login {host} --store file")
+}
+
+/// A Harbor robot account whose `$name` the shell expanded: single quotes keep it.
+pub fn quote_robot_account(host: &str) -> String {
+    format!("quote the name in single quotes so the shell leaves $ alone: printf '%s' \"$TOKEN\" | regctl login {host} -u 'robot$NAME' --password-stdin (or: docker login {host} -u 'robot$NAME')")
 }
 
 #[cfg(test)]

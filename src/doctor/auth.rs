@@ -132,7 +132,7 @@ pub fn check(probe: &Probe<'_>, api: Option<&Response>) -> Vec<Check> {
             ids::AUTH_BAD_CREDENTIALS,
             format!("the registry rejects {user} stored in {store}; docker reports \"unauthorized: authentication required\""),
         )
-        .fix(format!("log in again: regctl login {host} -u {}", hints::shell_quote(&cred.username)))],
+        .fix(hints::login_again(host, &cred.username))],
         Err(e) => vec![Check::fail(ids::AUTH_ERROR, format!("checking {user} from {store} failed: {e}"))],
     }
 }
@@ -278,7 +278,7 @@ fn anonymous(client: &RegistryClient, api: &Response, host: &str) -> Check {
             .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
             .map(|(_, v)| v.as_str()),
     );
-    let fix = format!("regctl login {host}");
+    let fix = hints::login(host);
     if let Some(bearer) = challenges.iter().find(|c| c.scheme == "bearer") {
         if token::fetch_token(client, bearer, None, &[]).is_ok() {
             return Check::warn(

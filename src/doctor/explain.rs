@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use std::path::Path;
 
+use super::ids;
 use crate::hints;
 use crate::names::validate_host_port;
 use crate::registry::engine::{Engine, TokenTrust};
@@ -37,340 +38,473 @@ pub fn explain(text: &str) -> Vec<Explanation> {
 
 /// `explain`, with the fixes of the Docker regctl faces when known.
 pub fn explain_for(text: &str, facing: Option<&Facing<'_>>) -> Vec<Explanation> {
-    let lower = text.to_ascii_lowercase();
-    let realm = token_realm(text);
-    let host = match &realm {
-        Some(r) => r.registry.clone(),
-        None => registry_host(text),
-    };
-    let h = host.clone().unwrap_or_else(|| "REGISTRY".to_string());
-    let mut out = Vec::new();
-    let mut add =
-        |error, matched: &str, causes: &[&str], checks: &[&'static str], fixes: Vec<String>| {
-            out.push(Explanation {
-                error,
-                matched: matched.to_string(),
-                causes: causes.iter().map(|c| c.to_string()).collect(),
-                checks: checks.to_vec(),
-                fixes,
-            });
-        };
+    let scene = Scene::read(text, facing);
+    RULES
+        .iter()
+        .filter_map(|rule| {
+            let hit = (rule.find)(&scene)?;
+            Some(Explanation {
+                error: rule.error,
+                matched: hit.matched.unwrap_or(rule.matched).to_string(),
+                causes: rule.causes.iter().map(|c| c.to_string()).collect(),
+                checks: rule.checks.to_vec(),
+                fixes: (rule.fixes)(&scene, &hit.value),
+            })
+        })
+        .collect()
+}
 
-    if let Some(r) = realm.as_ref().filter(|_| lower.contains("x509: ")) {
-        let folder = || {
-            hints::realm_ca_in_registry_folder(
-                facing.map_or(Path::new(DEFAULT_CERTS_DIR), |f| f.certs_dir),
-                &h,
-                &r.realm,
-            )
+/// The pasted text, read once: what every rule looks at.
+struct Scene<'a> {
+    text: &'a str,
+    lower: String,
+    realm: Option<Realm>,
+    /// The registry the text names, when it names a valid one.
+    host: Option<String>,
+    /// `host`, or `REGISTRY` for commands.
+    h: String,
+    facing: Option<&'a Facing<'a>>,
+}
+
+impl<'a> Scene<'a> {
+    fn read(text: &'a str, facing: Option<&'a Facing<'a>>) -> Scene<'a> {
+        let realm = token_realm(text);
+        let host = match &realm {
+            Some(r) => r.registry.clone(),
+            None => registry_host(text),
         };
-        let roots = || hints::realm_ca_in_system_roots(&r.realm);
-        let fixes = match facing.map(|f| f.engine.token_trust()) {
-            Some(TokenTrust::Registry) => vec![folder()],
-            Some(TokenTrust::SystemRoots) => vec![roots()],
-            None => vec![
-                format!("classic image store: {}", folder()),
-                format!("containerd image store: {}", roots()),
-            ],
-        };
-        add(
-            "tls.realm_untrusted",
-            "a token request (Bearer realm) failed TLS verification: x509: ...",
-            &[
-                "the registry sends clients to a token server on another host whose certificate dockerd does not trust",
-                "dockerd's classic image store reaches the realm with the REGISTRY's TLS settings (its certs.d folder), not the realm's folder",
-                "dockerd's containerd image store trusts only the system roots for the realm",
-            ],
-            &["tls.realm_untrusted"],
-            fixes,
-        );
+        Scene {
+            text,
+            lower: text.to_ascii_lowercase(),
+            realm,
+            h: host.clone().unwrap_or_else(|| "REGISTRY".to_string()),
+            host,
+            facing,
+        }
     }
-    if lower.contains("certificate signed by unknown authority") && realm.is_none() {
-        add(
-            "x509.unknown_authority",
-            "x509: certificate signed by unknown authority",
-            &[
-                "the registry's certificate comes from a private CA that dockerd does not trust (no ca.crt in /etc/docker/certs.d/HOST:PORT/)",
-                "a TLS-intercepting proxy or security appliance re-signs traffic: its CA, not the registry's, signed what you see (doctor names the issuer)",
-                "the certs.d folder name does not match the registry exactly, port included",
-            ],
-            &["tls.unknown_authority", "certs.lint"],
+
+    fn has(&self, needle: &str) -> bool {
+        self.lower.contains(needle)
+    }
+}
+
+/// What a rule found: the matched text when it differs from the rule's, and a value from the
+/// text (an address, a helper name) its fixes use.
+#[derive(Default)]
+struct Hit {
+    matched: Option<&'static str>,
+    value: String,
+}
+
+fn hit_if(found: bool) -> Option<Hit> {
+    found.then(Hit::default)
+}
+
+/// One recognised error: how it is found, what it means, which doctor checks confirm it, and the
+/// fixes (built by hints).
+struct Rule {
+    error: &'static str,
+    matched: &'static str,
+    causes: &'static [&'static str],
+    checks: &'static [&'static str],
+    find: fn(&Scene) -> Option<Hit>,
+    fixes: fn(&Scene, &str) -> Vec<String>,
+}
+
+/// The recognised errors, most specific first.
+const RULES: &[Rule] = &[
+    Rule {
+        error: "tls.realm_untrusted",
+        matched: "a token request (Bearer realm) failed TLS verification: x509: ...",
+        causes: &[
+            "the registry sends clients to a token server on another host whose certificate dockerd does not trust",
+            "dockerd's classic image store reaches the realm with the REGISTRY's TLS settings (its certs.d folder), not the realm's folder",
+            "dockerd's containerd image store trusts only the system roots for the realm",
+        ],
+        checks: &[ids::TLS_REALM_UNTRUSTED],
+        find: |s| hit_if(s.realm.is_some() && s.has("x509: ")),
+        fixes: |s, _| {
+            let Some(r) = &s.realm else { return Vec::new() };
+            let folder = || {
+                hints::realm_ca_in_registry_folder(
+                    s.facing.map_or(Path::new(DEFAULT_CERTS_DIR), |f| f.certs_dir),
+                    &s.h,
+                    &r.realm,
+                )
+            };
+            let roots = || hints::realm_ca_in_system_roots(&r.realm);
+            match s.facing.map(|f| f.engine.token_trust()) {
+                Some(TokenTrust::Registry) => vec![folder()],
+                Some(TokenTrust::SystemRoots) => vec![roots()],
+                None => vec![
+                    format!("classic image store: {}", folder()),
+                    format!("containerd image store: {}", roots()),
+                ],
+            }
+        },
+    },
+    Rule {
+        error: "x509.unknown_authority",
+        matched: "x509: certificate signed by unknown authority",
+        causes: &[
+            "the registry's certificate comes from a private CA that dockerd does not trust (no ca.crt in /etc/docker/certs.d/HOST:PORT/)",
+            "a TLS-intercepting proxy or security appliance re-signs traffic: its CA, not the registry's, signed what you see (doctor names the issuer)",
+            "the certs.d folder name does not match the registry exactly, port included",
+        ],
+        checks: &[ids::TLS_UNKNOWN_AUTHORITY, ids::CERTS_LINT],
+        find: |s| hit_if(s.has("certificate signed by unknown authority") && s.realm.is_none()),
+        fixes: |s, _| {
             vec![
-                format!("sudo regctl trust-ca {h} /path/to/ca.crt"),
-                format!("sudo regctl trust-ca {h} --from-server   (shows the chain and its fingerprint; pin it with --fingerprint SHA256)"),
-                format!("regctl doctor {h}   (names the issuer and checks certs.d)"),
-            ],
-        );
-    }
-    if let Some((valid_for, not)) = hostname_mismatch(text) {
-        add(
-            "x509.hostname_mismatch",
-            "x509: certificate is valid for ..., not ...",
-            &[
-                "the certificate does not name the host you pull from (a different name, an IP address, or a missing subjectAltName)",
-                "a load balancer or proxy presents its own certificate",
-            ],
-            &["tls.hostname_mismatch"],
+                hints::trust_ca_file(&s.h),
+                hints::trust_ca_from_server(&s.h),
+                hints::doctor(&s.h, Some("names the issuer and checks certs.d")),
+            ]
+        },
+    },
+    Rule {
+        error: "x509.hostname_mismatch",
+        matched: "x509: certificate is valid for ..., not ...",
+        causes: &[
+            "the certificate does not name the host you pull from (a different name, an IP address, or a missing subjectAltName)",
+            "a load balancer or proxy presents its own certificate",
+        ],
+        checks: &[ids::TLS_HOSTNAME_MISMATCH],
+        find: |s| {
+            hostname_mismatch(s.text).map(|(valid_for, not)| Hit {
+                matched: None,
+                value: format!("{valid_for}\n{not}"),
+            })
+        },
+        fixes: |_, v| {
+            let (valid_for, not) = v.split_once('\n').unwrap_or((v, ""));
             vec![
-                format!("pull with a name the certificate lists ({valid_for}) instead of {not}"),
-                format!("or reissue the certificate with subjectAltName DNS:{not} (IP:{not} for an address)"),
-            ],
-        );
-    }
-    if let Some(ip) = no_ip_sans(text) {
-        add(
-            "x509.hostname_mismatch",
-            "x509: cannot validate certificate for IP because it doesn't contain any IP SANs",
-            &[
-                "the image name uses an IP address, and the certificate lists no IP address (only DNS names)",
-                "a load balancer or proxy presents its own certificate",
-            ],
-            &["tls.hostname_mismatch"],
+                hints::pull_with_listed_name(valid_for, not),
+                hints::reissue_with_san_either(not),
+            ]
+        },
+    },
+    Rule {
+        error: "x509.hostname_mismatch",
+        matched: "x509: cannot validate certificate for IP because it doesn't contain any IP SANs",
+        causes: &[
+            "the image name uses an IP address, and the certificate lists no IP address (only DNS names)",
+            "a load balancer or proxy presents its own certificate",
+        ],
+        checks: &[ids::TLS_HOSTNAME_MISMATCH],
+        find: |s| {
+            no_ip_sans(s.text).map(|ip| Hit {
+                matched: None,
+                value: ip,
+            })
+        },
+        fixes: |_, ip| {
             vec![
-                "pull with a DNS name the certificate lists instead of the address".to_string(),
-                format!("or reissue the certificate with subjectAltName IP:{ip}"),
-            ],
-        );
-    }
-    if lower.contains("cannot perform an interactive login from a non tty device") {
-        add(
-            "auth.unauthorized",
-            "Error: Cannot perform an interactive login from a non TTY device",
-            &[
-                "the registry answered the pull with 401 (no credentials, or wrong ones) and the docker CLI tried to ask for a login on a terminal it does not have",
-                "the stored credentials are wrong or expired, or stored under another key",
-            ],
-            &["auth.no_credentials", "auth.bad_credentials"],
-            vec![
-                format!("regctl login {h}"),
-                format!("regctl doctor {h}   (tries the stored credentials)"),
-            ],
-        );
-    }
-    if lower.contains("legacy common name field") {
-        add(
-            "x509.legacy_common_name",
-            "x509: certificate relies on legacy Common Name field, use SANs instead",
-            &["the certificate names the host only in its Common Name; Go (and so docker) ignores CN since Go 1.15"],
-            &["tls.hostname_mismatch"],
-            vec![format!(
-                "reissue it with a subjectAltName, e.g. openssl req -x509 ... -addext \"subjectAltName=DNS:{}\"",
-                host.as_deref().map(|h| h.split(':').next().unwrap_or(h)).unwrap_or("HOST")
-            )],
-        );
-    }
-    if lower.contains("certificate has expired or is not yet valid")
-        || lower.contains("certificate has expired")
-    {
-        add(
-            "x509.expired",
-            "x509: certificate has expired or is not yet valid",
-            &[
-                "the registry's certificate (or an intermediate) has expired",
-                "this machine's clock is wrong (doctor compares it with the server's Date header)",
-            ],
-            &["tls.expired", "tls.not_yet_valid"],
-            vec![
-                "renew the registry's certificate".to_string(),
-                "check the clock: timedatectl status (enable NTP: sudo timedatectl set-ntp true)"
-                    .to_string(),
-            ],
-        );
-    }
-    if let Some(alert) = client_cert_alert(&lower) {
-        add(
-            "tls.client_certificate_refused",
-            alert,
-            &[
-                "the registry requires a client certificate (mTLS) and dockerd found no NAME.cert/NAME.key pair in /etc/docker/certs.d/HOST:PORT/",
-                "the pair there is not issued by a CA the registry accepts, or has expired",
-                "with TLS 1.3 this arrives after the handshake, on the first request",
-            ],
-            &["tls.client_certificate_refused"],
-            vec![crate::hints::client_certificate(&h)],
-        );
-    }
-    if lower.contains("server gave http response to https client") {
-        add(
-            "http.plain_http",
-            "http: server gave HTTP response to HTTPS client",
-            &[
-                "the registry speaks plain HTTP and is not in daemon.json insecure-registries",
-                "it was added to insecure-registries but dockerd was not reloaded",
-                "the port is wrong: the HTTPS port is elsewhere",
-            ],
-            &["http.plain_http_not_insecure"],
-            vec![
-                format!("sudo regctl insecure add {h} && sudo regctl daemon reload"),
-                "or serve the registry over TLS and trust its CA with regctl trust-ca".to_string(),
-            ],
-        );
-    }
-    if lower.contains("tls handshake timeout") {
-        add(
-            "net.tls_handshake_timeout",
-            "net/http: TLS handshake timeout",
-            &[
-                "the server accepted TCP but did not finish TLS within dockerd's 10 s (wrong port, a non-TLS service, an overloaded registry)",
-                "a firewall or MTU problem drops the larger handshake packets",
-                "a proxy in dockerd's environment stalls the connection",
-            ],
-            &["tls.handshake_timeout", "proxy.used"],
-            vec![format!("regctl doctor {h} --timeout 10   (times TCP and TLS separately)")],
-        );
-    }
-    if lower.contains("i/o timeout") && lower.contains("dial tcp") {
-        add(
-            "net.dial_timeout",
-            "dial tcp ...: i/o timeout",
-            &[
-                "a firewall drops packets to the registry's port, or the host is down",
-                "dockerd needs a proxy to reach it (proxies are read from dockerd's environment, not the shell)",
-            ],
-            &["tcp.timeout", "proxy.none", "proxy.differs"],
-            vec![format!("regctl doctor {h}"), "configure dockerd's proxy: regctl daemon set proxies '{\"https-proxy\": \"http://PROXY:PORT\"}' && sudo systemctl restart docker".to_string()],
-        );
-    }
-    if lower.contains("client.timeout exceeded while awaiting headers") {
-        add(
-            "net.header_timeout",
-            "Client.Timeout exceeded while awaiting headers",
-            &[
-                "the registry (or a proxy in front of it) accepted the request but did not answer in time",
-                "on Docker Hub: network filtering or a slow mirror",
-            ],
-            &["registry.ok", "proxy.used"],
-            vec![format!("regctl doctor {h}   (times each phase)")],
-        );
-    }
-    if lower.contains("no basic auth credentials") {
-        add(
-            "auth.no_basic_auth_credentials",
-            "no basic auth credentials",
-            &[
-                "you are not logged in to this registry (no entry under its exact key in config.json)",
-                "the credential helper failed or returned nothing (amazon-ecr-credential-helper hides its errors this way)",
-                "sudo docker reads /root/.docker/config.json, not yours",
-            ],
-            &["auth.no_credentials", "creds.helper_missing"],
-            vec![format!("regctl login {h}"), "regctl creds list   (shows where each registry's credentials are)".to_string()],
-        );
-    }
-    let containerd_401 = unexpected_status(&lower, "401");
-    if containerd_401
-        || lower.contains("unauthorized")
-            && (lower.contains("authentication required")
-                || lower.contains("incorrect username or password"))
-    {
-        add(
-            "auth.unauthorized",
-            if containerd_401 {
-                "unexpected status from ... request to ...: 401 Unauthorized"
+                hints::pull_with_dns_name(),
+                format!("or {}", hints::reissue_with_san(ip)),
+            ]
+        },
+    },
+    Rule {
+        error: "auth.unauthorized",
+        matched: "Error: Cannot perform an interactive login from a non TTY device",
+        causes: &[
+            "the registry answered the pull with 401 (no credentials, or wrong ones) and the docker CLI tried to ask for a login on a terminal it does not have",
+            "the stored credentials are wrong or expired, or stored under another key",
+        ],
+        checks: &[ids::AUTH_NO_CREDENTIALS, ids::AUTH_BAD_CREDENTIALS],
+        find: |s| hit_if(s.has("cannot perform an interactive login from a non tty device")),
+        fixes: login_then_doctor,
+    },
+    Rule {
+        error: "x509.legacy_common_name",
+        matched: "x509: certificate relies on legacy Common Name field, use SANs instead",
+        causes: &["the certificate names the host only in its Common Name; Go (and so docker) ignores CN since Go 1.15"],
+        checks: &[ids::TLS_HOSTNAME_MISMATCH],
+        find: |s| hit_if(s.has("legacy common name field")),
+        fixes: |s, _| {
+            let host = s.host.as_deref().map(|h| h.split(':').next().unwrap_or(h));
+            vec![hints::reissue_without_common_name(host.unwrap_or("HOST"))]
+        },
+    },
+    Rule {
+        error: "x509.expired",
+        matched: "x509: certificate has expired or is not yet valid",
+        causes: &[
+            "the registry's certificate (or an intermediate) has expired",
+            "this machine's clock is wrong (doctor compares it with the server's Date header)",
+        ],
+        checks: &[ids::TLS_EXPIRED, ids::TLS_NOT_YET_VALID],
+        find: |s| hit_if(s.has("certificate has expired")),
+        fixes: |_, _| vec![hints::renew_certificate(None), hints::check_clock()],
+    },
+    Rule {
+        error: "tls.client_certificate_refused",
+        matched: "remote error: tls: ...",
+        causes: &[
+            "the registry requires a client certificate (mTLS) and dockerd found no NAME.cert/NAME.key pair in /etc/docker/certs.d/HOST:PORT/",
+            "the pair there is not issued by a CA the registry accepts, or has expired",
+            "with TLS 1.3 this arrives after the handshake, on the first request",
+        ],
+        checks: &[ids::TLS_CLIENT_CERTIFICATE_REFUSED],
+        find: |s| {
+            client_cert_alert(&s.lower).map(|alert| Hit {
+                matched: Some(alert),
+                value: String::new(),
+            })
+        },
+        fixes: |s, _| vec![hints::client_certificate(&s.h)],
+    },
+    Rule {
+        error: "http.plain_http",
+        matched: "http: server gave HTTP response to HTTPS client",
+        causes: &[
+            "the registry speaks plain HTTP and is not in daemon.json insecure-registries",
+            "it was added to insecure-registries but dockerd was not reloaded",
+            "the port is wrong: the HTTPS port is elsewhere",
+        ],
+        checks: &[ids::HTTP_PLAIN_HTTP_NOT_INSECURE],
+        find: |s| hit_if(s.has("server gave http response to https client")),
+        fixes: |s, _| vec![hints::insecure_add_and_reload(&s.h), hints::serve_over_tls()],
+    },
+    Rule {
+        error: "net.tls_handshake_timeout",
+        matched: "net/http: TLS handshake timeout",
+        causes: &[
+            "the server accepted TCP but did not finish TLS within dockerd's 10 s (wrong port, a non-TLS service, an overloaded registry)",
+            "a firewall or MTU problem drops the larger handshake packets",
+            "a proxy in dockerd's environment stalls the connection",
+        ],
+        checks: &[ids::TLS_HANDSHAKE_TIMEOUT, ids::PROXY_USED],
+        find: |s| hit_if(s.has("tls handshake timeout")),
+        fixes: |s, _| {
+            vec![hints::doctor(
+                &format!("{} --timeout 10", s.h),
+                Some("times TCP and TLS separately"),
+            )]
+        },
+    },
+    Rule {
+        error: "net.dial_timeout",
+        matched: "dial tcp ...: i/o timeout",
+        causes: &[
+            "a firewall drops packets to the registry's port, or the host is down",
+            "dockerd needs a proxy to reach it (proxies are read from dockerd's environment, not the shell)",
+        ],
+        checks: &[ids::TCP_TIMEOUT, ids::PROXY_NONE, ids::PROXY_DIFFERS],
+        find: |s| hit_if(s.has("i/o timeout") && s.has("dial tcp")),
+        fixes: |s, _| vec![hints::doctor(&s.h, None), hints::dockerd_proxy()],
+    },
+    Rule {
+        error: "net.header_timeout",
+        matched: "Client.Timeout exceeded while awaiting headers",
+        causes: &[
+            "the registry (or a proxy in front of it) accepted the request but did not answer in time",
+            "on Docker Hub: network filtering or a slow mirror",
+        ],
+        checks: &[ids::REGISTRY_OK, ids::PROXY_USED],
+        find: |s| hit_if(s.has("client.timeout exceeded while awaiting headers")),
+        fixes: |s, _| vec![hints::doctor(&s.h, Some("times each phase"))],
+    },
+    Rule {
+        error: "auth.no_basic_auth_credentials",
+        matched: "no basic auth credentials",
+        causes: &[
+            "you are not logged in to this registry (no entry under its exact key in config.json)",
+            "the credential helper failed or returned nothing (amazon-ecr-credential-helper hides its errors this way)",
+            "sudo docker reads /root/.docker/config.json, not yours",
+        ],
+        checks: &[ids::AUTH_NO_CREDENTIALS, ids::CREDS_HELPER_MISSING],
+        find: |s| hit_if(s.has("no basic auth credentials")),
+        fixes: |s, _| vec![hints::login(&s.h), hints::creds_list()],
+    },
+    Rule {
+        error: "auth.robot_name_expanded",
+        matched: "robot$NAME without single quotes",
+        causes: &[
+            "a Harbor robot account is named robot$NAME (robot$PROJECT+NAME); in double quotes or none, the shell replaces $NAME with an empty variable, so the registry sees the user \"robot\" and refuses it",
+        ],
+        checks: &[ids::AUTH_BAD_CREDENTIALS],
+        find: |s| hit_if(robot_name_expanded(s.text)),
+        fixes: |s, _| vec![hints::quote_robot_account(&s.h)],
+    },
+    Rule {
+        error: "auth.unauthorized",
+        matched: "unauthorized: authentication required",
+        causes: &[
+            "no credentials were sent: not logged in, or stored under another key",
+            "the stored credentials are wrong or expired (tokens, ECR's 12-hour passwords)",
+        ],
+        checks: &[ids::AUTH_NO_CREDENTIALS, ids::AUTH_BAD_CREDENTIALS],
+        find: |s| {
+            if unexpected_status(&s.lower, "401") {
+                Some(Hit {
+                    matched: Some("unexpected status from ... request to ...: 401 Unauthorized"),
+                    value: String::new(),
+                })
             } else {
-                "unauthorized: authentication required"
-            },
-            &[
-                "no credentials were sent: not logged in, or stored under another key",
-                "the stored credentials are wrong or expired (tokens, ECR's 12-hour passwords)",
-            ],
-            &["auth.no_credentials", "auth.bad_credentials"],
-            vec![
-                format!("regctl login {h}"),
-                format!("regctl doctor {h}   (tries the stored credentials)"),
-            ],
-        );
-    }
-    let containerd_403 = unexpected_status(&lower, "403");
-    if containerd_403 || lower.contains("requested access to the resource is denied") {
-        add(
-            "auth.denied",
-            if containerd_403 {
-                "unexpected status from ... request to ...: 403 Forbidden"
+                hit_if(
+                    s.has("unauthorized")
+                        && (s.has("authentication required")
+                            || s.has("incorrect username or password")),
+                )
+            }
+        },
+        fixes: login_then_doctor,
+    },
+    Rule {
+        error: "auth.denied",
+        matched: "denied: requested access to the resource is denied",
+        causes: &[
+            "the account may log in but lacks pull or push rights on this repository",
+            "the repository name is wrong (e.g. pushing to docker.io/library/NAME, or a missing namespace)",
+            "not logged in at all (some registries say denied rather than unauthorized)",
+        ],
+        checks: &[ids::AUTH_OK, ids::AUTH_NO_CREDENTIALS],
+        find: |s| {
+            if unexpected_status(&s.lower, "403") {
+                Some(Hit {
+                    matched: Some("unexpected status from ... request to ...: 403 Forbidden"),
+                    value: String::new(),
+                })
             } else {
-                "denied: requested access to the resource is denied"
-            },
-            &[
-                "the account may log in but lacks pull or push rights on this repository",
-                "the repository name is wrong (e.g. pushing to docker.io/library/NAME, or a missing namespace)",
-                "not logged in at all (some registries say denied rather than unauthorized)",
-            ],
-            &["auth.ok", "auth.no_credentials"],
-            vec![format!("regctl login {h}"), "check the repository path and the account's permissions on it".to_string()],
-        );
-    }
-    if lower.contains("toomanyrequests") {
-        add(
-            "registry.rate_limited",
-            "toomanyrequests",
-            &["the registry rate-limits this client (Docker Hub limits anonymous pulls per IP)"],
-            &["auth.no_credentials"],
-            vec!["log in to raise the limit: regctl login docker.io".to_string(), "or pull through a mirror: sudo regctl mirror add https://MIRROR && sudo regctl daemon reload".to_string()],
-        );
-    }
-    if let Some(helper) = missing_helper(text) {
-        add(
-            "creds.helper_missing",
-            "error getting credentials - err: exec: ...: executable file not found in $PATH",
-            &["config.json names a credential helper (credsStore or credHelpers) whose program is not on PATH"],
-            &["creds.helper_missing"],
-            vec![crate::hints::install_credential_helper(&helper), "or see where credentials are configured: regctl creds list".to_string()],
-        );
-    }
-    if lower.contains("proxyconnect tcp") {
-        add(
-            "proxy.unreachable",
-            "proxyconnect tcp: ...",
-            &["the proxy configured for dockerd (or this shell) does not accept connections"],
-            &["proxy.unreachable"],
+                hit_if(s.has("requested access to the resource is denied"))
+            }
+        },
+        fixes: |s, _| vec![hints::login(&s.h), hints::check_repository_permissions()],
+    },
+    Rule {
+        error: "registry.rate_limited",
+        matched: "toomanyrequests",
+        causes: &[
+            "the registry rate-limits this client (Docker Hub limits anonymous pulls per IP)",
+            "behind NAT or a shared proxy, every machine's anonymous pulls count against the same address",
+            "a pull-through mirror passes Docker Hub's answer on: its own pulls from Hub are limited too, unless it logs in",
+        ],
+        checks: &[ids::AUTH_NO_CREDENTIALS],
+        find: |s| hit_if(s.has("toomanyrequests")),
+        fixes: |_, _| vec![hints::login_docker_hub_for_limit(), hints::pull_through_mirror()],
+    },
+    Rule {
+        error: "registry.manifest_unknown",
+        matched: "manifest unknown",
+        causes: &[
+            "the image or tag does not exist under that name (a typo, a tag that was deleted, or a missing namespace such as library/)",
+            "a registry-mirrors entry is a registry of its own, not a Docker Hub pull-through mirror: it answers /v2/ but holds none of Docker Hub's images",
+            "the image has no manifest for this platform",
+        ],
+        checks: &[ids::REGISTRY_API],
+        find: |s| hit_if(s.has("manifest unknown")),
+        fixes: |s, _| {
             vec![
-                format!("regctl doctor {h}   (shows which proxy and where it is set)"),
-                format!("bypass it for the registry: regctl daemon set proxies.no-proxy {h}"),
-            ],
-        );
+                hints::doctor(&s.h, Some("checks each registry mirror")),
+                format!("if a mirror does not serve Docker Hub's images: {}", hints::remove_mirror("URL")),
+            ]
+        },
+    },
+    Rule {
+        error: "creds.helper_missing",
+        matched: "error getting credentials - err: exec: ...: executable file not found in $PATH",
+        causes: &["config.json names a credential helper (credsStore or credHelpers) whose program is not on PATH"],
+        checks: &[ids::CREDS_HELPER_MISSING],
+        find: |s| {
+            missing_helper(s.text).map(|helper| Hit {
+                matched: None,
+                value: helper,
+            })
+        },
+        fixes: |_, helper| {
+            vec![
+                hints::install_credential_helper(helper),
+                hints::creds_list_configured(),
+            ]
+        },
+    },
+    Rule {
+        error: "proxy.unreachable",
+        matched: "proxyconnect tcp: ...",
+        causes: &[
+            "the proxy configured for dockerd (or this shell) does not accept connections",
+            "dockerd takes its proxy from daemon.json's proxies or its own environment (systemd), not from the shell that runs docker pull",
+        ],
+        checks: &[ids::PROXY_UNREACHABLE],
+        find: |s| hit_if(s.has("proxyconnect tcp")),
+        fixes: |s, _| {
+            vec![
+                hints::doctor(&s.h, Some("shows which proxy and where it is set")),
+                hints::bypass_dockerd_proxy(&s.h),
+            ]
+        },
+    },
+    Rule {
+        error: "dns.no_such_host",
+        matched: "lookup ...: no such host",
+        causes: &["the name does not resolve from this host (typo, missing DNS record, /etc/hosts only on another machine, split DNS over VPN)"],
+        checks: &[ids::DNS_NO_SUCH_HOST],
+        find: |s| {
+            no_such_host(s.text).map(|name| Hit {
+                matched: None,
+                // The name goes into commands the user may copy: only a valid host name is
+                // repeated.
+                value: if validate_host_port(&name).is_ok() {
+                    name
+                } else {
+                    "HOST".to_string()
+                },
+            })
+        },
+        fixes: |_, name| vec![hints::check_name(name), hints::etc_hosts(name)],
+    },
+    Rule {
+        error: "tcp.refused",
+        matched: "connection refused",
+        causes: &["nothing listens on that host and port (registry down, wrong port)"],
+        checks: &[ids::TCP_REFUSED],
+        find: |s| hit_if(s.has("connection refused") && !s.has("proxyconnect")),
+        fixes: |s, _| vec![hints::doctor(&s.h, None)],
+    },
+    Rule {
+        error: "creds.pass_not_initialized",
+        matched: "pass not initialized",
+        causes: &["credsStore is \"pass\" but the password store has no GPG key yet"],
+        checks: &[ids::CREDS_HELPER_OK],
+        find: |s| hit_if(s.has("pass not initialized")),
+        fixes: |_, _| vec![hints::pass_init(), hints::login_keychain_store()],
+    },
+    Rule {
+        error: "creds.no_secret_service",
+        matched: "Cannot autolaunch D-Bus / org.freedesktop.secrets not provided",
+        causes: &["credsStore is \"secretservice\" but no Secret Service runs (a headless server or an SSH session without a D-Bus session)"],
+        checks: &[ids::CREDS_HELPER_OK],
+        find: |s| hit_if(s.has("org.freedesktop.secrets") || s.has("cannot autolaunch d-bus")),
+        fixes: |s, _| vec![hints::start_secret_service_session(), hints::login_file_store(&s.h)],
+    },
+];
+
+fn login_then_doctor(s: &Scene, _: &str) -> Vec<String> {
+    vec![
+        hints::login(&s.h),
+        hints::doctor(&s.h, Some("tries the stored credentials")),
+    ]
+}
+
+/// A Harbor robot account (`robot$NAME`) typed where the shell expands `$NAME`: in double
+/// quotes or bare in a command line, or already expanded (`-u robot ` / `"robot"` as the user).
+fn robot_name_expanded(text: &str) -> bool {
+    let bare_user = [
+        "-u robot ",
+        "--username robot ",
+        "--username=robot ",
+        "user \"robot\"",
+        "username \"robot\"",
+    ];
+    if bare_user.iter().any(|p| text.contains(p)) || text.ends_with("-u robot") {
+        return true;
     }
-    if let Some(name) = no_such_host(text) {
-        // The name goes into commands the user may copy: only a valid host name is repeated.
-        let name = if validate_host_port(&name).is_ok() {
-            name
-        } else {
-            "HOST".to_string()
-        };
-        add(
-            "dns.no_such_host",
-            "lookup ...: no such host",
-            &["the name does not resolve from this host (typo, missing DNS record, /etc/hosts only on another machine, split DNS over VPN)"],
-            &["dns.no_such_host"],
-            vec![format!("check the name: getent hosts {name}"), format!("without DNS, add it to /etc/hosts: echo 'IP {name}' | sudo tee -a /etc/hosts")],
-        );
-    }
-    if lower.contains("connection refused") && !lower.contains("proxyconnect") {
-        add(
-            "tcp.refused",
-            "connection refused",
-            &["nothing listens on that host and port (registry down, wrong port)"],
-            &["tcp.refused"],
-            vec![format!("regctl doctor {h}")],
-        );
-    }
-    if lower.contains("pass not initialized") {
-        add(
-            "creds.pass_not_initialized",
-            "pass not initialized",
-            &["credsStore is \"pass\" but the password store has no GPG key yet"],
-            &["creds.helper"],
-            vec!["initialise it: pass init GPG_KEY_ID".to_string(), "or keep credentials in the OS keychain instead: regctl login REGISTRY --store keychain".to_string()],
-        );
-    }
-    if lower.contains("org.freedesktop.secrets") || lower.contains("cannot autolaunch d-bus") {
-        add(
-            "creds.no_secret_service",
-            "Cannot autolaunch D-Bus / org.freedesktop.secrets not provided",
-            &["credsStore is \"secretservice\" but no Secret Service runs (a headless server or an SSH session without a D-Bus session)"],
-            &["creds.helper"],
-            vec!["start one in the session: dbus-run-session -- gnome-keyring-daemon --unlock --components=secrets".to_string(), format!("or store credentials in config.json on this server: regctl login {h} --store file")],
-        );
-    }
-    out
+    text.match_indices("robot$").any(|(i, _)| {
+        // Inside single quotes the shell keeps `$`: count the quotes before it on its line.
+        let line_start = text[..i].rfind('\n').map_or(0, |n| n + 1);
+        text[line_start..i].matches('\'').count().is_multiple_of(2)
+    })
 }
 
 const DEFAULT_CERTS_DIR: &str = "/etc/docker/certs.d";
@@ -665,6 +799,89 @@ mod tests {
             )
             .as_deref(),
             Some("[::1]:5000")
+        );
+    }
+
+    fn explained(text: &str, id: &str) -> Explanation {
+        explain(text)
+            .into_iter()
+            .find(|e| e.error == id)
+            .unwrap_or_else(|| panic!("{text:?} is not explained as {id}: {:?}", errors(text)))
+    }
+
+    /// Docker Hub's limit, met directly or through a mirror that passes Hub's answer on.
+    #[test]
+    fn rate_limits_name_login_and_mirrors() {
+        let e = explained("Error response from daemon: toomanyrequests: You have reached your unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit", "registry.rate_limited");
+        assert!(
+            e.causes.iter().any(|c| c.contains("pull-through mirror")),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.fixes,
+            vec![
+                hints::login_docker_hub_for_limit(),
+                hints::pull_through_mirror()
+            ]
+        );
+        assert_eq!(e.checks, vec![ids::AUTH_NO_CREDENTIALS]);
+    }
+
+    /// A mirror that is a registry of its own answers Hub names with "manifest unknown".
+    #[test]
+    fn manifest_unknown_suspects_a_mirror_that_is_no_hub_mirror() {
+        let e = explained("Error response from daemon: manifest for nginx:latest not found: manifest unknown: manifest unknown", "registry.manifest_unknown");
+        assert!(
+            e.causes
+                .iter()
+                .any(|c| c.contains("not a Docker Hub pull-through mirror")),
+            "{e:?}"
+        );
+        assert!(
+            e.fixes[1].ends_with("sudo regctl mirror remove URL && sudo regctl daemon reload"),
+            "{e:?}"
+        );
+        assert!(errors("unknown blob").is_empty());
+    }
+
+    /// A proxy that refuses: dockerd's proxy comes from daemon.json or its own environment.
+    #[test]
+    fn proxyconnect_says_where_dockerd_takes_its_proxy() {
+        let e = explained("Get \"https://r.example.com/v2/\": proxyconnect tcp: dial tcp 127.0.0.1:3128: connect: connection refused", "proxy.unreachable");
+        assert!(
+            e.causes.iter().any(|c| c.contains("not from the shell")),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.fixes[1],
+            "bypass it for the registry: regctl daemon set proxies.no-proxy r.example.com"
+        );
+        assert_eq!(e.checks, vec![ids::PROXY_UNREACHABLE]);
+    }
+
+    /// `docker login -u robot$ci` in double quotes (or none): the shell ate `$ci`.
+    #[test]
+    fn a_harbor_robot_account_needs_single_quotes() {
+        for text in [
+            "$ docker login harbor.example.com -u robot$ci -p x\nError response from daemon: Get \"https://harbor.example.com/v2/\": unauthorized: authentication required",
+            "docker login -u \"robot$project+ci\" harbor.example.com",
+            "Username: robot\nError response from daemon: login attempt to https://harbor.example.com/v2/ failed with status: 401 Unauthorized user \"robot\"",
+        ] {
+            let e = explained(text, "auth.robot_name_expanded");
+            assert!(e.fixes[0].contains("-u 'robot$NAME'"), "{e:?}");
+        }
+        let e = explained("Get \"https://harbor.example.com/v2/\": unauthorized: authentication required; docker login -u robot$ci", "auth.robot_name_expanded");
+        assert!(
+            e.fixes[0].contains("regctl login harbor.example.com -u 'robot$NAME'"),
+            "{e:?}"
+        );
+        // Already in single quotes, the name reached the registry whole.
+        assert!(!errors(
+            "docker login -u 'robot$ci' harbor.example.com: unauthorized: authentication required"
+        )
+        .contains(&"auth.robot_name_expanded"));
+        assert!(
+            !errors("unauthorized: authentication required").contains(&"auth.robot_name_expanded")
         );
     }
 }

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use super::{ids, Check, Probe, Transport};
+use crate::hints;
 use crate::registry::http1::{self, Response};
 
 /// The answer to `/v2/`, for the auth phase.
@@ -78,11 +79,12 @@ pub fn api(
             checks.push(
                 Check::fail(
                     ids::REGISTRY_NOT_A_REGISTRY,
-                    format!("GET /v2/ answered {status} {}{server}: no registry API at {host}", response.reason),
+                    format!(
+                        "GET /v2/ answered {status} {}{server}: no registry API at {host}",
+                        response.reason
+                    ),
                 )
-                .fix(format!(
-                    "check the address and port: a registry answers /v2/ with 200 or 401 (try: curl -si https://{host}/v2/)"
-                )),
+                .fix(hints::not_a_registry_port(host)),
             );
         }
     }

@@ -8,6 +8,7 @@ use std::path::Path;
 use super::{ids, Check, Inputs};
 use crate::files::daemon_config::Cidr;
 use crate::files::json_file::{FileKind, JsonFile};
+use crate::hints;
 use crate::names::split_host_port;
 use crate::names::RegistryName;
 
@@ -258,9 +259,7 @@ pub fn check(name: &RegistryName, inputs: &Inputs) -> (Option<ProxyChoice>, Vec<
                     choice.url, choice.source
                 ),
             )
-            .fix(format!(
-                "start the proxy or correct its address; or bypass it for this registry: export NO_PROXY={host} (for dockerd: regctl daemon set proxies.no-proxy {host})"
-            )),
+            .fix(hints::proxy_refused(host)),
         );
         (Some(choice), checks)
     }

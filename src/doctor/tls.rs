@@ -144,10 +144,7 @@ pub fn handshake(
                     timeout.as_secs_f32()
                 ),
             )
-            .fix(format!(
-                "is {}:{port} a TLS port? test it: openssl s_client -connect {}:{port} -servername {host} </dev/null (a firewall dropping large packets or an MTU problem stalls handshakes too)",
-                host, host
-            ))],
+            .fix(hints::test_tls_port(host, port))],
         ),
         Err(ProbeError::NotTls { .. }) => plain_http(probe, reach, insecure),
         // dockerd (and regctl's own client, for login) try an insecure registry over HTTPS,
@@ -217,7 +214,7 @@ fn plain_http(probe: &Probe<'_>, reach: &Reach, insecure: bool) -> (Option<Trans
                 "{host} answers in plain HTTP and is not in daemon.json insecure-registries; docker reports \"http: server gave HTTP response to HTTPS client\""
             ),
         )
-        .fix(format!("sudo regctl insecure add {host} && sudo regctl daemon reload"));
+        .fix(hints::insecure_add_and_reload(host));
         return (None, vec![check]);
     }
     let warn = Check::warn(
@@ -257,10 +254,7 @@ pub fn chain(
                 ids::CERTS_LINT,
                 format!("dockerd cannot load this registry's certs.d folder: {e}"),
             )
-            .fix(format!(
-                "see the problems: regctl certs list {}",
-                probe.name.host
-            ))]
+            .fix(hints::certs_list(&probe.name.host))]
         }
     };
     let chain = session.presented.chain.clone();
@@ -329,17 +323,11 @@ fn failure_check(
                 ));
             }
             let fix = match pick_anchor(chain, registry) {
-                Ok(anchor) if interceptor.is_none() => format!(
-                    "check this fingerprint with the registry's administrator, then: sudo regctl trust-ca {registry} --from-server --fingerprint {}",
-                    anchor.sha256
-                ),
-                Ok(anchor) => format!(
-                    "trust the proxy's CA for this registry (after checking it with your network team): sudo regctl trust-ca {registry} --from-server --fingerprint {}",
-                    anchor.sha256
-                ),
-                Err(_) => format!(
-                    "the server sends only its leaf; get the CA that issued it ({issuer}) and run: sudo regctl trust-ca {registry} CA_FILE"
-                ),
+                Ok(anchor) if interceptor.is_none() => {
+                    hints::trust_ca_pinned(registry, &anchor.sha256.to_string())
+                }
+                Ok(anchor) => hints::trust_proxy_ca_pinned(registry, &anchor.sha256.to_string()),
+                Err(_) => hints::trust_ca_of_leaf(registry, issuer),
             };
             Check::fail(ids::TLS_UNKNOWN_AUTHORITY, message).fix(fix)
         }
@@ -347,17 +335,7 @@ fn failure_check(
             valid_for,
             legacy_cn,
         } => {
-            let fix = if *legacy_cn {
-                format!("reissue the certificate with subjectAltName DNS:{host} (Go ignores the Common Name)")
-            } else if valid_for.is_empty() {
-                format!("reissue the certificate with subjectAltName DNS:{host}")
-            } else {
-                format!(
-                    "pull with a name the certificate lists ({}), or reissue it with subjectAltName {}:{host}",
-                    valid_for.join(", "),
-                    if host.parse::<std::net::IpAddr>().is_ok() { "IP" } else { "DNS" }
-                )
-            };
+            let fix = hints::hostname_mismatch(host, valid_for, *legacy_cn);
             Check::fail(ids::TLS_HOSTNAME_MISMATCH, said).fix(fix)
         }
         TrustFailure::Expired { not_after }
@@ -391,11 +369,11 @@ fn failure_check(
                 ));
             }
             let fix = if clock_wrong {
-                "this machine's clock is wrong: sudo timedatectl set-ntp true (then check: timedatectl status)".to_string()
+                hints::fix_clock()
             } else if expired {
-                format!("renew the certificate of {registry} (it expired on {bound})")
+                hints::renew_certificate(Some((registry, &bound.to_string())))
             } else {
-                format!("the certificate of {registry} is not valid before {bound}: check the server's clock, or reissue it")
+                hints::not_yet_valid(registry, &bound.to_string())
             };
             Check::fail(
                 if expired {
