@@ -111,8 +111,7 @@ fn imports(text: &str) -> Vec<(String, usize)> {
             if let Some(group) = after.strip_prefix('{') {
                 let mut depth = 1;
                 let mut item_start = true;
-                let mut chars = group.char_indices();
-                while let Some((j, c)) = chars.next() {
+                for (j, c) in group.char_indices() {
                     match c {
                         '{' => depth += 1,
                         '}' => {
