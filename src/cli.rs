@@ -163,6 +163,10 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diagnose registries end to end and print the command that fixes each problem
+    ///
+    /// Proxies are judged as dockerd uses them: daemon.json "proxies", else docker.service
+    /// drop-ins, else the shell's HTTPS_PROXY / HTTP_PROXY / NO_PROXY (never for loopback, as in
+    /// Go); the credential check goes through that proxy, as `regctl login` does.
     #[command(after_help = "Examples:
   regctl doctor                          every registry named in config.json and daemon.json
   regctl doctor registry.example.com:5000 --timeout 5
@@ -233,6 +237,11 @@ pub enum Command {
     /// credential_process; AWS_WEB_IDENTITY_TOKEN_FILE; the ECS / EKS Pod Identity container
     /// endpoint; the EC2 instance role) and, by default, points credHelpers at
     /// docker-credential-regctl, which mints a new token before the cached one ends.
+    ///
+    /// The check goes through dockerd's proxy, as `docker login`'s does (dockerd checks the
+    /// credentials): daemon.json "proxies", else docker.service drop-ins, else the shell's
+    /// HTTPS_PROXY / HTTP_PROXY / NO_PROXY (never for loopback); `regctl doctor` names the same
+    /// proxy. AWS calls for ECR follow the shell's proxy variables, as the AWS CLI does.
     #[command(after_help = "Examples:
   regctl login registry.example.com -u alice
   printf '%s' \"$TOKEN\" | regctl login ghcr.io -u alice --password-stdin --store keychain

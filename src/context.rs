@@ -23,7 +23,7 @@ pub struct Environment {
     pub euid: u32,
     pub no_color: bool,
     /// The shell's HTTP(S)_PROXY / NO_PROXY, as Go reads them.
-    pub proxy: crate::doctor::proxy::ProxyEnv,
+    pub proxy: crate::files::proxies::ProxyEnv,
     /// REGCTL_DOCKER_SERVICE_DIR: where docker.service drop-ins live (for dockerd's proxy).
     pub docker_service_dir: Option<PathBuf>,
     /// The AWS variables ECR logins honour (credentials, profile, region, endpoints, files).
@@ -51,7 +51,7 @@ impl Environment {
             // SAFETY: geteuid has no preconditions and cannot fail.
             euid: unsafe { libc::geteuid() },
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
-            proxy: crate::doctor::proxy::ProxyEnv::from_lookup(|k| std::env::var(k).ok()),
+            proxy: crate::files::proxies::ProxyEnv::from_lookup(|k| std::env::var(k).ok()),
             docker_service_dir: path("REGCTL_DOCKER_SERVICE_DIR"),
             aws: crate::creds::ecr::AwsEnv::from_lookup(|k| std::env::var(k).ok()),
         }
@@ -237,6 +237,16 @@ impl Paths {
 
     pub fn client_config(&self) -> PathBuf {
         self.config_dir.join("config.json")
+    }
+
+    /// The proxies dockerd uses for registry traffic (daemon.json `proxies`, docker.service
+    /// drop-ins, else the shell's): what `login` verifies through, as `doctor` reasons.
+    pub fn dockerd_proxies(
+        &self,
+        shell: &crate::files::proxies::ProxyEnv,
+    ) -> crate::files::proxies::ProxyEnv {
+        crate::files::proxies::for_dockerd(&self.daemon_config, &self.docker_service_dropins, shell)
+            .0
     }
 
     /// Where ECR logins keep their tokens (cache) and choices (state).

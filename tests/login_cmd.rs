@@ -488,3 +488,106 @@ fn client_certificate_pair_from_certs_d_is_presented_to_an_mtls_registry() {
     );
     assert_eq!(FileState::of(&env.client_config_path()), state);
 }
+
+/// A loopback HTTP proxy that records the first line of each request (`CONNECT host:port ...`)
+/// and refuses it with 502, so nothing goes further than loopback.
+struct RecordingProxy {
+    url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl RecordingProxy {
+    fn start() -> RecordingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for mut conn in listener.incoming().flatten() {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
+                    match conn.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => break,
+                    }
+                }
+                let text = String::from_utf8_lossy(&head);
+                log.lock()
+                    .unwrap()
+                    .push(text.lines().next().unwrap_or("").to_string());
+                let _ = conn.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        RecordingProxy { url, seen }
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// login verifies the way `docker login` does: dockerd checks the credentials, so through
+/// dockerd's proxy (daemon.json `proxies`), and doctor names the same proxy. The shell's
+/// HTTPS_PROXY, which reqwest would read on its own, sees nothing.
+#[test]
+fn login_goes_through_dockerds_proxy_not_the_shells() {
+    let dockerd_proxy = RecordingProxy::start();
+    let shell_proxy = RecordingProxy::start();
+    let mut env = TestEnv::new();
+    env.set_env("HTTPS_PROXY", &shell_proxy.url);
+    env.write_daemon(&format!(
+        "{{\"proxies\": {{\"https-proxy\": \"{}\"}}}}\n",
+        dockerd_proxy.url
+    ));
+    let (doc, code, _) = json_with_stdin(
+        &env,
+        &[
+            "login",
+            "registry.regctl-test.invalid",
+            "-u",
+            "bob",
+            "--password-stdin",
+            "--timeout",
+            "5",
+        ],
+        "secret\n",
+    );
+    assert_eq!(code, 1, "{doc}");
+    let seen = dockerd_proxy.seen();
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("CONNECT registry.regctl-test.invalid:443 ")),
+        "dockerd's proxy saw {seen:?}"
+    );
+    assert_eq!(shell_proxy.seen(), Vec::<String>::new());
+    assert!(!env.client_config_path().exists(), "nothing stored");
+
+    let (doc, _) = env.json(&["doctor", "registry.regctl-test.invalid", "--timeout", "3"]);
+    let checks = doc["registries"][0]["checks"].as_array().unwrap();
+    let used = checks
+        .iter()
+        .find(|c| c["id"] == "proxy.used")
+        .unwrap_or_else(|| panic!("{doc}"));
+    assert!(
+        used["message"]
+            .as_str()
+            .unwrap()
+            .contains(&dockerd_proxy.url),
+        "{used}"
+    );
+}
+
+/// With no proxy for dockerd, the shell's is the one both use, by Go's rules: never for
+/// loopback. reqwest's own reading of HTTPS_PROXY would send this loopback login to it.
+#[test]
+fn loopback_logins_never_go_through_the_shells_proxy() {
+    let shell_proxy = RecordingProxy::start();
+    let mut env = TestEnv::new();
+    env.set_env("HTTPS_PROXY", &shell_proxy.url);
+    env.set_env("HTTP_PROXY", &shell_proxy.url);
+    let host = format!("127.0.0.1:{}", free_port());
+    let (doc, code, _) = json_with_stdin(&env, &bob_file_login(&host), "secret\n");
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(shell_proxy.seen(), Vec::<String>::new());
+}

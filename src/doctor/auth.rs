@@ -31,6 +31,12 @@ fn client(inputs: &Inputs, registry: &str) -> RegistryClient {
     opts.connect_timeout = inputs.timeout;
     opts.timeout = inputs.timeout;
     opts.token_trust = Some((registry.to_string(), inputs.engine.get().token_trust()));
+    opts.proxies = crate::files::proxies::for_dockerd(
+        &inputs.daemon_config,
+        &inputs.systemd_dropin_dirs,
+        &inputs.proxy_env,
+    )
+    .0;
     // The phase, fallbacks and token requests included, gets the one timeout.
     RegistryClient::new(opts.within(inputs.timeout))
 }

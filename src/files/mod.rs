@@ -9,6 +9,7 @@ pub mod docker_config;
 pub mod dockerd;
 pub mod hosts_toml;
 pub mod json_file;
+pub mod proxies;
 pub mod registries_conf;
 pub mod secrets;
 pub mod system_trust;

@@ -28,6 +28,7 @@ use super::trust::{HostTrust, TrustError};
 use crate::error_text::chain;
 use crate::files::bounded;
 use crate::files::daemon_config::InsecureRegistries;
+use crate::files::proxies::ProxyEnv;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -134,6 +135,9 @@ pub struct ClientOptions {
     /// Token requests to a realm on another host use the TLS settings dockerd would use there:
     /// `(registry host, rule)`. None: the realm host's own certs.d folder.
     pub token_trust: Option<(String, TokenTrust)>,
+    /// The proxies to use (Go's rules, NO_PROXY and loopback included); empty: direct. Never
+    /// read from the environment here: callers pass what Context resolved.
+    pub proxies: ProxyEnv,
 }
 
 impl ClientOptions {
@@ -145,6 +149,7 @@ impl ClientOptions {
             timeout: Duration::from_secs(60),
             deadline: None,
             token_trust: None,
+            proxies: ProxyEnv::default(),
         }
     }
 
@@ -292,7 +297,7 @@ impl RegistryClient {
                 attempt.stop()
             }
         });
-        let mut builder = Client::builder()
+        let mut builder = with_proxies(Client::builder(), &self.opts.proxies)
             .redirect(origin_only)
             .connect_timeout(self.opts.connect_timeout)
             .timeout(self.opts.timeout)
@@ -515,6 +520,27 @@ impl Ping {
     }
 }
 
+/// `builder` without reqwest's automatic system proxy, with `proxies` (Go's choice per URL)
+/// instead: the one way every regctl HTTP client gets a proxy.
+pub fn with_proxies(
+    builder: reqwest::blocking::ClientBuilder,
+    proxies: &ProxyEnv,
+) -> reqwest::blocking::ClientBuilder {
+    let builder = builder.no_proxy();
+    if proxies.is_empty() {
+        return builder;
+    }
+    let proxies = proxies.clone();
+    builder.proxy(reqwest::Proxy::custom(move |url| proxy_url(&proxies, url)))
+}
+
+/// The proxy for one request URL, as Go picks it.
+fn proxy_url(proxies: &ProxyEnv, url: &Url) -> Option<Url> {
+    let host = url.host_str()?;
+    let port = url.port_or_known_default()?;
+    Url::parse(&proxies.proxy_for(url.scheme(), host, port)?).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -535,5 +561,28 @@ mod tests {
             host_port(&Url::parse("https://[::1]:5000/x").unwrap()),
             "[::1]:5000"
         );
+    }
+
+    #[test]
+    fn proxies_are_chosen_per_url_by_gos_rules() {
+        let proxies = ProxyEnv {
+            http_proxy: None,
+            https_proxy: Some("127.0.0.1:3128".into()),
+            no_proxy: Some("skip.example.com".into()),
+        };
+        let url = |u: &str| Url::parse(u).unwrap();
+        assert_eq!(
+            proxy_url(&proxies, &url("https://r.example.com/v2/")).map(|u| u.to_string()),
+            Some("http://127.0.0.1:3128/".to_string())
+        );
+        assert_eq!(
+            proxy_url(&proxies, &url("https://skip.example.com/v2/")),
+            None
+        );
+        assert_eq!(
+            proxy_url(&proxies, &url("https://127.0.0.1:5000/v2/")),
+            None
+        );
+        assert_eq!(proxy_url(&proxies, &url("http://r.example.com/v2/")), None);
     }
 }

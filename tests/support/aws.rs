@@ -151,7 +151,7 @@ impl AwsStack {
 }
 
 fn stat(url: &str, kind: &str) -> u64 {
-    let body = regctl::creds::ecr::http_client()
+    let body = regctl::creds::ecr::http_client(&Default::default())
         .unwrap()
         .get(url)
         .send()

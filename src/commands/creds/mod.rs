@@ -22,13 +22,13 @@ pub fn registry_client(ctx: &Context, timeout: Duration) -> RegistryClient {
     let daemon = JsonFile::read(ctx.daemon_config(), FileKind::DAEMON_JSON)
         .map(|f| f.value)
         .unwrap_or_default();
-    RegistryClient::new(
-        ClientOptions::new(
-            ctx.paths.certs_dir.clone(),
-            InsecureRegistries::from_config(&daemon),
-        )
-        .within(timeout),
-    )
+    let mut opts = ClientOptions::new(
+        ctx.paths.certs_dir.clone(),
+        InsecureRegistries::from_config(&daemon),
+    );
+    // docker login is checked by dockerd, so through dockerd's proxy (as doctor reasons).
+    opts.proxies = ctx.paths.dockerd_proxies(&ctx.env.proxy);
+    RegistryClient::new(opts.within(timeout))
 }
 
 /// The store behind a helper name (`regctl` is the keychain, in-process).

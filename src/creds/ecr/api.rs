@@ -17,16 +17,18 @@ use super::host::Service;
 use super::profile::{AssumeRole, AwsCredentials, Resolved, WebIdentity};
 use super::{parse_rfc3339, EcrError, EcrToken};
 use crate::error_text::chain;
+use crate::files::proxies::ProxyEnv;
 use crate::registry::client::{self, CappedRead, MAX_BODY};
 
 /// Connect and whole-request limits for AWS calls.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// An HTTPS client for AWS endpoints: the system's trusted roots, rustls with ring, timeouts.
-pub fn http_client() -> Result<Client, EcrError> {
+/// An HTTPS client for AWS endpoints: the system's trusted roots, rustls with ring, timeouts,
+/// and `proxies` (from Context, never reqwest's own reading of the environment).
+pub fn http_client(proxies: &ProxyEnv) -> Result<Client, EcrError> {
     build_client(
-        Client::builder()
+        client::with_proxies(Client::builder(), proxies)
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT),
     )

@@ -164,7 +164,7 @@ pub fn fetch_token(resolved: &Resolved) -> Result<EcrToken, EcrError> {
 
 /// `write`: see [`credentials`].
 fn mint(resolved: &Resolved, write: bool) -> Result<EcrToken, EcrError> {
-    let client = http_client()?;
+    let client = http_client(&resolved.proxies)?;
     let keys = credentials(&resolved.source, resolved, &client, write)?;
     api::get_authorization_token(&client, resolved, &keys)
 }
@@ -480,6 +480,7 @@ mod tests {
             host: EcrHost::parse("123456789012.dkr.ecr.eu-west-1.amazonaws.com").unwrap(),
             region: "eu-west-1".into(),
             endpoint: "http://127.0.0.1:9".into(),
+            proxies: Default::default(),
             source: CredentialSource::Static {
                 keys: AwsCredentials {
                     access_key_id: "AKIDEXAMPLE".into(),

@@ -16,6 +16,7 @@ use super::ini::{IniFile, Section};
 use super::metadata::{ContainerSource, ImdsSource};
 use super::sso::SsoSource;
 use super::EcrError;
+use crate::files::proxies::ProxyEnv;
 
 /// The AWS environment variables regctl honours, read once by the caller. The secret key and
 /// session token never appear in `Debug` output (a `Context` holding this may be logged).
@@ -53,6 +54,8 @@ pub struct AwsEnv {
     /// `AWS_EC2_METADATA_V1_DISABLED=true`: no IMDSv1 fallback.
     pub ec2_metadata_v1_disabled: bool,
     pub home: Option<PathBuf>,
+    /// HTTPS_PROXY / HTTP_PROXY / NO_PROXY, which the AWS CLI and SDKs follow for AWS calls.
+    pub proxies: ProxyEnv,
 }
 
 impl fmt::Debug for AwsEnv {
@@ -131,6 +134,7 @@ impl AwsEnv {
                 .is_some_and(|m| m.eq_ignore_ascii_case("ipv6")),
             ec2_metadata_v1_disabled: is_true("AWS_EC2_METADATA_V1_DISABLED"),
             home: var("HOME").map(PathBuf::from),
+            proxies: ProxyEnv::from_lookup(&get),
         }
     }
 
@@ -336,6 +340,8 @@ pub struct Resolved {
     /// The GetAuthorizationToken endpoint (an override or the partition's default).
     pub endpoint: String,
     pub source: CredentialSource,
+    /// The proxies AWS calls go through (from [`AwsEnv`]).
+    pub proxies: ProxyEnv,
 }
 
 impl Resolved {
@@ -918,5 +924,6 @@ pub fn resolve(host: &EcrHost, opts: &AwsOptions, env: &AwsEnv) -> Result<Resolv
         region,
         endpoint,
         source,
+        proxies: env.proxies.clone(),
     })
 }
