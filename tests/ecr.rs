@@ -490,6 +490,7 @@ fn ecr_signature_is_checked_and_aws_errors_are_mapped() {
         let env = sandbox.env(&env_keys(&TestKey::allow(id, secret), &aws.endpoint));
         ecr::fetch_token(
             &ecr::resolve(&EcrHost::parse(HOST).unwrap(), &AwsOptions::default(), &env).unwrap(),
+            SystemTime::now(),
         )
     };
 
@@ -823,7 +824,7 @@ fn ecr_unreachable_and_insecure_endpoints_are_named() {
         ("AWS_SECRET_ACCESS_KEY", "x"),
         ("AWS_ENDPOINT_URL_ECR", &endpoint),
     ]);
-    let err = ecr::fetch_token(&resolve(&env).unwrap()).unwrap_err();
+    let err = ecr::fetch_token(&resolve(&env).unwrap(), SystemTime::now()).unwrap_err();
     let text = err.to_string();
     assert!(
         text.starts_with(&format!("cannot reach ecr at {endpoint}: ")),
@@ -837,7 +838,7 @@ fn ecr_unreachable_and_insecure_endpoints_are_named() {
         ("AWS_SECRET_ACCESS_KEY", "x"),
         ("AWS_ENDPOINT_URL", "http://ecr.example.com"),
     ]);
-    let err = ecr::fetch_token(&resolve(&env).unwrap()).unwrap_err();
+    let err = ecr::fetch_token(&resolve(&env).unwrap(), SystemTime::now()).unwrap_err();
     assert!(matches!(err, EcrError::BadEndpoint { .. }), "{err:?}");
 
     // None of this wrote anything.
@@ -879,7 +880,7 @@ fn ecr_answers_of_many_megabytes_are_cut_off() {
             ("AWS_ENDPOINT_URL_ECR", &endpoint),
         ]);
         let resolved = ecr::resolve(&host, &AwsOptions::default(), &env).unwrap();
-        let err = ecr::fetch_token(&resolved).unwrap_err();
+        let err = ecr::fetch_token(&resolved, SystemTime::now()).unwrap_err();
         assert!(matches!(err, EcrError::BadResponse { .. }), "{err:?}");
         assert_eq!(
             err.to_string(),

@@ -291,7 +291,7 @@ pub fn chain(
                 describe(&failure, &host)
             ),
         )],
-        Err(failure) => vec![failure_check(probe, &failure, &infos, session)],
+        Err(failure) => vec![failure_check(probe, &failure, &infos, session, now)],
     }
 }
 
@@ -308,6 +308,7 @@ fn failure_check(
     failure: &TrustFailure,
     chain: &[CertInfo],
     session: &mut tls_probe::Session,
+    now: SystemTime,
 ) -> Check {
     let host = probe.name.hostname();
     let registry = &probe.name.host;
@@ -343,7 +344,7 @@ fn failure_check(
             not_before: not_after,
         } => {
             let expired = matches!(failure, TrustFailure::Expired { .. });
-            let local = SystemTime::now()
+            let local = now
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or_default();

@@ -106,6 +106,7 @@ fn signed_post(
     headers: &[(&str, &str)],
     body: Vec<u8>,
     creds: &AwsCredentials,
+    now: SystemTime,
 ) -> Result<Vec<u8>, EcrError> {
     let url = endpoint_url(endpoint)?;
     let signing = |reason: String| EcrError::Signing { reason };
@@ -121,7 +122,7 @@ fn signed_post(
         .identity(&identity)
         .region(region)
         .name(service)
-        .time(SystemTime::now())
+        .time(now)
         .settings(SigningSettings::default())
         .build()
         .map_err(|e| signing(e.to_string()))?
@@ -289,6 +290,7 @@ pub fn get_authorization_token(
     client: &Client,
     resolved: &Resolved,
     creds: &AwsCredentials,
+    now: SystemTime,
 ) -> Result<EcrToken, EcrError> {
     let service = resolved.service();
     let body = match (&resolved.host.account, service) {
@@ -309,6 +311,7 @@ pub fn get_authorization_token(
         ],
         body.into_bytes(),
         creds,
+        now,
     )?;
     parse_token_answer(&answer).map_err(|reason| EcrError::BadResponse {
         service: name,
@@ -408,6 +411,7 @@ pub fn assume_role(
         )],
         form.finish().into_bytes(),
         source,
+        now,
     )?;
     sts_credentials(&answer, "AssumeRole", &endpoint)
 }

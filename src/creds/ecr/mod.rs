@@ -95,21 +95,20 @@ pub fn credentials(
     resolved: &Resolved,
     client: &reqwest::blocking::Client,
     write: bool,
+    now: SystemTime,
 ) -> Result<AwsCredentials, EcrError> {
     match source {
         CredentialSource::Static { keys, .. } => Ok(keys.clone()),
-        CredentialSource::Process { profile, command } => {
-            process::run(profile, command, SystemTime::now())
-        }
+        CredentialSource::Process { profile, command } => process::run(profile, command, now),
         CredentialSource::AssumeRole(role) => {
-            let source_keys = credentials(&role.source, resolved, client, write)?;
+            let source_keys = credentials(&role.source, resolved, client, write, now)?;
             api::assume_role(
                 client,
                 role,
                 &resolved.region,
                 resolved.host.api_domain(&resolved.region),
                 &source_keys,
-                SystemTime::now(),
+                now,
             )
         }
         CredentialSource::WebIdentity(role) => {
@@ -141,32 +140,33 @@ pub fn credentials(
                 token,
                 &resolved.region,
                 resolved.host.api_domain(&resolved.region),
-                SystemTime::now(),
+                now,
             )
         }
-        CredentialSource::Sso(sso) => sso.credentials(client, SystemTime::now(), write),
-        CredentialSource::Container(c) => c.credentials(SystemTime::now()),
-        CredentialSource::InstanceMetadata { imds, tried } => imds
-            .credentials(SystemTime::now())
-            .map_err(|f| EcrError::NoInstanceCredentials {
-                endpoint: imds.endpoint.clone(),
-                tried: tried.clone(),
-                reason: f.reason,
-                hop_limit: f.hop_limit,
-            }),
+        CredentialSource::Sso(sso) => sso.credentials(client, now, write),
+        CredentialSource::Container(c) => c.credentials(now),
+        CredentialSource::InstanceMetadata { imds, tried } => {
+            imds.credentials(now)
+                .map_err(|f| EcrError::NoInstanceCredentials {
+                    endpoint: imds.endpoint.clone(),
+                    tried: tried.clone(),
+                    reason: f.reason,
+                    hop_limit: f.hop_limit,
+                })
+        }
     }
 }
 
-/// Asks AWS for a new token now (no cache).
-pub fn fetch_token(resolved: &Resolved) -> Result<EcrToken, EcrError> {
-    mint(resolved, true)
+/// Asks AWS for a new token at `now` (no cache).
+pub fn fetch_token(resolved: &Resolved, now: SystemTime) -> Result<EcrToken, EcrError> {
+    mint(resolved, true, now)
 }
 
 /// `write`: see [`credentials`].
-fn mint(resolved: &Resolved, write: bool) -> Result<EcrToken, EcrError> {
+fn mint(resolved: &Resolved, write: bool, now: SystemTime) -> Result<EcrToken, EcrError> {
     let client = http_client(&resolved.proxies)?;
-    let keys = credentials(&resolved.source, resolved, &client, write)?;
-    api::get_authorization_token(&client, resolved, &keys)
+    let keys = credentials(&resolved.source, resolved, &client, write, now)?;
+    api::get_authorization_token(&client, resolved, &keys, now)
 }
 
 /// A token for the resolved registry: the cached one while it has more than
@@ -178,7 +178,7 @@ pub fn get_token(
     cache: &TokenCache,
     now: SystemTime,
 ) -> Result<TokenOutcome, EcrError> {
-    get_token_with(resolved, cache, now, || fetch_token(resolved))
+    get_token_with(resolved, cache, now, || fetch_token(resolved, now))
 }
 
 fn get_token_with(
@@ -272,7 +272,7 @@ pub fn login(
                 warnings: Vec::new(),
             },
             _ => TokenOutcome {
-                token: mint(&resolved, false)?,
+                token: mint(&resolved, false, now)?,
                 origin: TokenOrigin::Fetched,
                 warnings: Vec::new(),
             },

@@ -170,7 +170,7 @@ impl SsoSource {
             };
             return Err(self.expired(Some(expiry), why));
         }
-        self.role_credentials(client, &token, expiry)
+        self.role_credentials(client, &token, expiry, now)
     }
 
     /// SSO OIDC CreateToken with the cached refresh token; `Ok(None)` when the cache holds no
@@ -248,6 +248,7 @@ impl SsoSource {
         client: &Client,
         token: &str,
         token_expiry: SystemTime,
+        now: SystemTime,
     ) -> Result<AwsCredentials, EcrError> {
         let endpoint = format!(
             "{}/federation/credentials",
@@ -263,7 +264,7 @@ impl SsoSource {
         let answer = match api::expect_success(request, "sso", &endpoint, REQUEST_TIMEOUT) {
             Err(EcrError::Aws { code, message, .. }) if code == "UnauthorizedException" => {
                 return Err(self.expired(
-                    Some(token_expiry).filter(|t| *t <= SystemTime::now()),
+                    Some(token_expiry).filter(|t| *t <= now),
                     format!("the portal refused the cached token: {message}"),
                 ))
             }
