@@ -96,8 +96,8 @@ pub(super) fn endpoint_url(endpoint: &str) -> Result<url::Url, EcrError> {
     }
 }
 
-/// One POST signed for `service` (also its SigV4 signing name); the answer's body when AWS
-/// says 2xx.
+/// One POST signed for `service` (also its SigV4 signing name) with `creds` at `now`; the
+/// answer's body when AWS says 2xx.
 fn signed_post(
     client: &Client,
     service: &'static str,
@@ -105,8 +105,7 @@ fn signed_post(
     region: &str,
     headers: &[(&str, &str)],
     body: Vec<u8>,
-    creds: &AwsCredentials,
-    now: SystemTime,
+    (creds, now): (&AwsCredentials, SystemTime),
 ) -> Result<Vec<u8>, EcrError> {
     let url = endpoint_url(endpoint)?;
     let signing = |reason: String| EcrError::Signing { reason };
@@ -310,8 +309,7 @@ pub fn get_authorization_token(
             ("x-amz-target", service.target()),
         ],
         body.into_bytes(),
-        creds,
-        now,
+        (creds, now),
     )?;
     parse_token_answer(&answer).map_err(|reason| EcrError::BadResponse {
         service: name,
@@ -410,8 +408,7 @@ pub fn assume_role(
             "application/x-www-form-urlencoded; charset=utf-8",
         )],
         form.finish().into_bytes(),
-        source,
-        now,
+        (source, now),
     )?;
     sts_credentials(&answer, "AssumeRole", &endpoint)
 }
