@@ -96,8 +96,10 @@ pub(super) fn endpoint_url(endpoint: &str) -> Result<url::Url, EcrError> {
     }
 }
 
-/// One POST signed for `service` (also its SigV4 signing name) with `creds` at `now`; the
-/// answer's body when AWS says 2xx.
+/// One POST signed for `service` (also its SigV4 signing name) with `creds`; the answer's body
+/// when AWS says 2xx. The signature carries the moment the request is sent (AWS refuses more
+/// than 5 minutes of skew), so this reads the clock itself, unlike the decisions around it that
+/// take `now` from the caller.
 fn signed_post(
     client: &Client,
     service: &'static str,
@@ -105,7 +107,7 @@ fn signed_post(
     region: &str,
     headers: &[(&str, &str)],
     body: Vec<u8>,
-    (creds, now): (&AwsCredentials, SystemTime),
+    creds: &AwsCredentials,
 ) -> Result<Vec<u8>, EcrError> {
     let url = endpoint_url(endpoint)?;
     let signing = |reason: String| EcrError::Signing { reason };
@@ -121,7 +123,7 @@ fn signed_post(
         .identity(&identity)
         .region(region)
         .name(service)
-        .time(now)
+        .time(SystemTime::now())
         .settings(SigningSettings::default())
         .build()
         .map_err(|e| signing(e.to_string()))?
@@ -289,7 +291,6 @@ pub fn get_authorization_token(
     client: &Client,
     resolved: &Resolved,
     creds: &AwsCredentials,
-    now: SystemTime,
 ) -> Result<EcrToken, EcrError> {
     let service = resolved.service();
     let body = match (&resolved.host.account, service) {
@@ -309,7 +310,7 @@ pub fn get_authorization_token(
             ("x-amz-target", service.target()),
         ],
         body.into_bytes(),
-        (creds, now),
+        creds,
     )?;
     parse_token_answer(&answer).map_err(|reason| EcrError::BadResponse {
         service: name,
@@ -408,7 +409,7 @@ pub fn assume_role(
             "application/x-www-form-urlencoded; charset=utf-8",
         )],
         form.finish().into_bytes(),
-        (source, now),
+        source,
     )?;
     sts_credentials(&answer, "AssumeRole", &endpoint)
 }

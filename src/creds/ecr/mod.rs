@@ -166,7 +166,7 @@ pub fn fetch_token(resolved: &Resolved, now: SystemTime) -> Result<EcrToken, Ecr
 fn mint(resolved: &Resolved, write: bool, now: SystemTime) -> Result<EcrToken, EcrError> {
     let client = http_client(&resolved.proxies)?;
     let keys = credentials(&resolved.source, resolved, &client, write, now)?;
-    api::get_authorization_token(&client, resolved, &keys, now)
+    api::get_authorization_token(&client, resolved, &keys)
 }
 
 /// A token for the resolved registry: the cached one while it has more than
