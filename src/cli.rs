@@ -276,10 +276,29 @@ pub enum Command {
   regctl credential-helper list
   ln -s \"$(command -v regctl)\" ~/.local/bin/docker-credential-regctl")]
     CredentialHelper {
-        /// store, get, erase, list or version
-        #[arg(value_name = "ACTION")]
-        action: String,
+        /// The protocol's action
+        #[arg(value_name = "ACTION", value_enum)]
+        action: HelperAction,
     },
+}
+
+/// The credential-helper protocol's actions (store and get read stdin, as docker sends them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HelperAction {
+    Store,
+    Get,
+    Erase,
+    List,
+    Version,
+}
+
+/// `--timeout SECS`: a number of seconds above 0 and at most 3600 (fractions allowed), parsed
+/// once into a Duration; anything else is a usage error.
+pub fn timeout_secs(text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= 3600.0 => Ok(std::time::Duration::from_secs_f64(secs)),
+        _ => Err("a number of seconds above 0 and at most 3600".to_string()),
+    }
 }
 
 /// `regctl trust-ca`: what to trust, where from.
@@ -413,8 +432,8 @@ pub struct LoginArgs {
     pub no_verify: bool,
 
     /// Seconds the check against the registry (and its token server) may take in all
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
-    pub timeout: f64,
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = timeout_secs)]
+    pub timeout: std::time::Duration,
 
     /// Log in to Amazon ECR with AWS credentials even though the name is not ECR's own (a VPC
     /// endpoint, a proxy); ECR names are recognised without it
@@ -622,8 +641,8 @@ pub struct DoctorArgs {
     pub registries: Vec<String>,
 
     /// Seconds each network phase (DNS, TCP, TLS handshake, HTTP) may take
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub timeout: f64,
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = timeout_secs)]
+    pub timeout: std::time::Duration,
 
     /// Explain a pasted docker/containerd error (offline): likely causes, checks and fixes
     #[arg(long, value_name = "ERROR TEXT", conflicts_with = "registries")]

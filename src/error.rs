@@ -65,9 +65,6 @@ pub enum Error {
     #[error(transparent)]
     Name(#[from] crate::names::NameError),
 
-    #[error("--timeout must be a number of seconds above 0 and at most 3600, not {0}")]
-    InvalidTimeout(f64),
-
     #[error("cannot read the dockerd pidfile {path}: {source}")]
     Pidfile {
         path: PathBuf,
@@ -136,9 +133,6 @@ pub enum Error {
     /// never be refreshed.
     #[error("--store {0} cannot keep ECR tokens fresh; an ECR login stores through docker-credential-regctl (--store auto, the default) or in plain text (--store file)")]
     EcrStore(String),
-
-    #[error("unknown credential helper action {0:?}; use store, get, erase, list or version")]
-    HelperAction(String),
 
     /// Installing into or removing from the OS trust store.
     #[error(transparent)]

@@ -591,3 +591,42 @@ fn loopback_logins_never_go_through_the_shells_proxy() {
     assert_eq!(code, 1, "{doc}");
     assert_eq!(shell_proxy.seen(), Vec::<String>::new());
 }
+
+/// Bad values are usage errors: clap refuses them (exit 2) before anything is read or written,
+/// naming the flag, for login's and doctor's --timeout and the helper's action.
+#[test]
+fn bad_flag_values_are_usage_errors() {
+    let env = TestEnv::new();
+    let state = write_config(&env, "{\"auths\": {}}\n");
+    for args in [
+        &["login", "r.example.com", "-u", "bob", "--timeout", "0"][..],
+        &["login", "r.example.com", "-u", "bob", "--timeout", "abc"],
+        &["login", "r.example.com", "-u", "bob", "--timeout", "3601"],
+        &["doctor", "r.example.com", "--timeout=-1"],
+        &["doctor", "r.example.com", "--timeout", "NaN"],
+        &["credential-helper", "bogus"],
+    ] {
+        let run = env.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with("error: invalid value"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert_eq!(FileState::of(&env.client_config_path()), state, "{args:?}");
+    }
+    let run = env.run(&["doctor", "--timeout", "abc"]);
+    assert!(
+        run.stderr
+            .contains("a number of seconds above 0 and at most 3600"),
+        "{}",
+        run.stderr
+    );
+    // Fractions are seconds too.
+    let (doc, _) = env.json(&["doctor", "--explain", "toomanyrequests", "--timeout", "0.5"]);
+    assert_eq!(
+        doc["explanations"][0]["error"], "registry.rate_limited",
+        "{doc}"
+    );
+}

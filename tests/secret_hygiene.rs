@@ -181,8 +181,9 @@ fn secret_hygiene_file_store_login_creds_doctor_logout_and_errors() {
     assert_eq!(each_mode(&env, &args, "", false).code, 1);
     let args = ["login", host, "-u", USER, "-p", SECRET, "--store", "vault"];
     assert_eq!(each_mode(&env, &args, "", false).code, 1);
+    // A bad --timeout is a usage error (clap's, exit 2) since the value is typed.
     let args = ["login", host, "-u", USER, "-p", SECRET, "--timeout", "0"];
-    assert_eq!(each_mode(&env, &args, "", false).code, 1);
+    assert_eq!(each_mode(&env, &args, "", false).code, 2);
     assert_eq!(
         each_mode(&env, &["login", host, "--password-stdin"], SECRET, false).code,
         1

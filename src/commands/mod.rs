@@ -50,7 +50,10 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         }
     };
     if let Command::CredentialHelper { action } = &cli.command {
-        return credential_helper::run(action);
+        let name = clap::ValueEnum::to_possible_value(action)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        return credential_helper::run(&name);
     }
     let env = Environment::from_process();
     let g = &cli.global;
@@ -164,6 +167,7 @@ fn run(command: Command, ctx: &Context) -> Result<Outcome> {
             CredsCommand::List => creds::list::run(ctx),
             CredsCommand::Migrate { to: _ } => creds::migrate::run(ctx),
         },
-        Command::CredentialHelper { action } => Err(crate::error::Error::HelperAction(action)),
+        // Served by `main` before a Context exists.
+        Command::CredentialHelper { .. } => unreachable!("credential-helper is served by main"),
     }
 }
