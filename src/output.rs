@@ -1,7 +1,7 @@
 //! The output contract: text for people (status on stderr, data on stdout, colour only on a
 //! terminal) or exactly one JSON document on stdout with `changed` and `msg`.
 
-use std::io::{IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
 use colored::Colorize;
@@ -153,14 +153,32 @@ impl Printer {
         }
     }
 
-    /// A progress line for `-v` (text mode only; JSON stays one document).
-    pub fn verbose(&self, line: &str) {
-        if self.verbose && self.format == Format::Text {
-            eprintln!("{}", mask_url_userinfo(line).dimmed());
-        }
+    /// A progress line for `-v` on stderr (text mode only; JSON stays one document).
+    pub fn verbose(&self, line: &str) -> io::Result<()> {
+        self.verbose_to(line, &mut io::stderr().lock())
     }
 
-    pub fn outcome(&self, outcome: &Outcome) {
+    /// [`Printer::verbose`] into `err`.
+    pub fn verbose_to(&self, line: &str, err: &mut dyn Write) -> io::Result<()> {
+        if self.verbose && self.format == Format::Text {
+            writeln!(err, "{}", mask_url_userinfo(line).dimmed())?;
+        }
+        Ok(())
+    }
+
+    /// An outcome on stdout (data, JSON) and stderr (status, notes). A closed pipe comes back
+    /// as `BrokenPipe`; the caller decides (regctl exits quietly, as `head` expects).
+    pub fn outcome(&self, outcome: &Outcome) -> io::Result<()> {
+        self.outcome_to(outcome, &mut io::stdout().lock(), &mut io::stderr().lock())
+    }
+
+    /// [`Printer::outcome`] into any pair of writers (buffers in tests).
+    pub fn outcome_to(
+        &self,
+        outcome: &Outcome,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> io::Result<()> {
         match self.format {
             Format::Json => {
                 let mut doc = Map::new();
@@ -202,19 +220,19 @@ impl Printer {
                         .collect();
                     doc.insert("diff".into(), Value::Array(diffs));
                 }
-                print_stdout(&format!("{}\n", masked(Value::Object(doc))));
+                writeln!(out, "{}", masked(Value::Object(doc)))?;
             }
             Format::Text => {
                 if self.show_diff {
                     for d in &outcome.diffs {
-                        print_stdout(&render_diff(d, self.color));
+                        out.write_all(render_diff(d, self.color).as_bytes())?;
                     }
                 }
                 if let Some(text) = &outcome.text {
                     let text = mask_url_userinfo(text);
                     if !text.is_empty() {
                         let nl = if text.ends_with('\n') { "" } else { "\n" };
-                        print_stdout(&format!("{text}{nl}"));
+                        write!(out, "{text}{nl}")?;
                     }
                 }
                 if !self.quiet && !outcome.msg.is_empty() {
@@ -225,24 +243,46 @@ impl Printer {
                     } else {
                         "·".normal()
                     };
-                    eprintln!("{mark} {}", mask_url_userinfo(&outcome.msg));
+                    writeln!(err, "{mark} {}", mask_url_userinfo(&outcome.msg))?;
                 }
                 for note in &outcome.notes {
                     match note {
-                        Note::Warning(w) => {
-                            eprintln!("{} {}", "warning:".yellow().bold(), mask_url_userinfo(w))
-                        }
+                        Note::Warning(w) => writeln!(
+                            err,
+                            "{} {}",
+                            "warning:".yellow().bold(),
+                            mask_url_userinfo(w)
+                        )?,
                         Note::Info(i) if !self.quiet => {
-                            eprintln!("{} {}", "note:".cyan().bold(), mask_url_userinfo(i))
+                            writeln!(err, "{} {}", "note:".cyan().bold(), mask_url_userinfo(i))?
                         }
                         Note::Info(_) => {}
                     }
                 }
             }
         }
+        out.flush()?;
+        err.flush()
     }
 
-    pub fn error(&self, err: &Error, hint: Option<String>) {
+    /// A failure: one JSON document on stdout, or `error:`, causes and `hint:` on stderr.
+    pub fn error(&self, err: &Error, hint: Option<String>) -> io::Result<()> {
+        self.error_to(
+            err,
+            hint,
+            &mut io::stdout().lock(),
+            &mut io::stderr().lock(),
+        )
+    }
+
+    /// [`Printer::error`] into any pair of writers.
+    pub fn error_to(
+        &self,
+        err: &Error,
+        hint: Option<String>,
+        out: &mut dyn Write,
+        errs: &mut dyn Write,
+    ) -> io::Result<()> {
         let causes = err.causes();
         match self.format {
             Format::Json => {
@@ -261,17 +301,19 @@ impl Printer {
                 for (k, v) in err.data() {
                     doc.insert(k.into(), v);
                 }
-                print_stdout(&format!("{}\n", masked(Value::Object(doc))));
+                writeln!(out, "{}", masked(Value::Object(doc)))?;
+                out.flush()
             }
             Format::Text => {
-                let mut out = format!("{} {err}\n", "error:".red().bold());
+                let mut text = format!("{} {err}\n", "error:".red().bold());
                 for c in &causes {
-                    out.push_str(&format!("  {} {c}\n", "-".dimmed()));
+                    text.push_str(&format!("  {} {c}\n", "-".dimmed()));
                 }
                 if let Some(h) = hint {
-                    out.push_str(&format!("{} {h}\n", "hint:".green().bold()));
+                    text.push_str(&format!("{} {h}\n", "hint:".green().bold()));
                 }
-                let _ = std::io::stderr().write_all(mask_url_userinfo(&out).as_bytes());
+                errs.write_all(mask_url_userinfo(&text).as_bytes())?;
+                errs.flush()
             }
         }
     }
@@ -319,12 +361,105 @@ pub fn render_diff(d: &FileDiff, color: bool) -> String {
         .collect()
 }
 
-/// Writes to stdout; a closed pipe ends the program quietly (exit 0, as `head` expects).
-fn print_stdout(text: &str) {
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn printer(format: Format, quiet: bool) -> Printer {
+        Printer::new(format, ColorChoice::Never, true, quiet, true, false)
+    }
+
+    fn render(p: &Printer, outcome: &Outcome) -> (String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        p.outcome_to(outcome, &mut out, &mut err).unwrap();
+        (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    fn sample() -> Outcome {
+        Outcome::new("added https://alice:s3cret@mirror.example.com/")
+            .data(
+                "mirrors",
+                json!(["https://alice:s3cret@mirror.example.com/"]),
+            )
+            .text("https://alice:s3cret@mirror.example.com/")
+            .warn("dockerd reloads it")
+            .info("a note")
+    }
+
+    #[test]
+    fn text_puts_data_on_out_and_status_on_err_masked() {
+        let mut o = sample();
+        o.changed = true;
+        let (out, err) = render(&printer(Format::Text, false), &o);
+        assert_eq!(out, "https://alice:<redacted>@mirror.example.com/\n");
+        assert_eq!(
+            err,
+            "✓ added https://alice:<redacted>@mirror.example.com/\nwarning: dockerd reloads it\nnote: a note\n"
+        );
+        let (_, quiet) = render(&printer(Format::Text, true), &o);
+        assert_eq!(quiet, "warning: dockerd reloads it\n");
+    }
+
+    #[test]
+    fn json_is_one_document_on_out() {
+        let (out, err) = render(&printer(Format::Json, false), &sample());
+        assert_eq!(err, "");
+        let doc: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(doc["changed"], false);
+        assert_eq!(
+            doc["mirrors"][0],
+            "https://alice:<redacted>@mirror.example.com/"
+        );
+        assert_eq!(doc["warnings"], json!(["dockerd reloads it"]));
+        assert_eq!(doc["notes"], json!(["a note"]));
+        let mut verbose = Vec::new();
+        printer(Format::Json, false)
+            .verbose_to("progress", &mut verbose)
+            .unwrap();
+        assert!(verbose.is_empty(), "JSON stays one document");
+    }
+
+    #[test]
+    fn errors_render_with_causes_and_hint() {
+        let e = Error::Empty { what: "password" };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        printer(Format::Text, false)
+            .error_to(&e, Some("pass it on stdin".into()), &mut out, &mut err)
+            .unwrap();
+        assert!(out.is_empty());
+        assert_eq!(
+            String::from_utf8(err).unwrap(),
+            "error: the password is empty\nhint: pass it on stdin\n"
+        );
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        printer(Format::Json, false)
+            .error_to(&e, None, &mut out, &mut err)
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            (doc["failed"].clone(), doc["msg"].clone()),
+            (json!(true), json!("the password is empty"))
+        );
+    }
+
+    /// A reader that went away is the caller's business: the Printer says so and goes on living.
+    #[test]
+    fn a_closed_pipe_comes_back_as_an_error() {
+        struct Closed;
+        impl Write for Closed {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
         }
+        let e = printer(Format::Json, false)
+            .outcome_to(&sample(), &mut Closed, &mut Vec::new())
+            .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
     }
 }

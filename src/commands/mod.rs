@@ -2,7 +2,7 @@
 //! This is the only layer (with `output`) that talks to people.
 
 use std::ffi::OsString;
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal};
 
 use crate::cli::{
     CertsCommand, Command, CredsCommand, DaemonCommand, InsecureCommand, MirrorCommand,
@@ -76,7 +76,8 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         },
         &env_for_paths,
     );
-    printer.verbose(&format!(
+    // A closed stderr is no reason to stop before the command runs.
+    let _ = printer.verbose(&format!(
         "daemon config: {}; client config: {}; certs: {}{}",
         paths.daemon_config.display(),
         paths.client_config().display(),
@@ -104,16 +105,14 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         dockerd_cache: Default::default(),
     };
     match run(cli.command, &ctx) {
-        Ok(outcome) => {
-            printer.outcome(&outcome);
-            if outcome.failed {
-                exit::FAILED
-            } else {
-                exit::OK
-            }
-        }
+        Ok(outcome) => match printer.outcome(&outcome) {
+            // `regctl ... | head`: the reader left; nothing more to say, as head expects.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => exit::OK,
+            _ if outcome.failed => exit::FAILED,
+            _ => exit::OK,
+        },
         Err(err) => {
-            printer.error(&err, err.hint(&ctx.argv, ctx.paths.rootless));
+            let _ = printer.error(&err, err.hint(&ctx.argv, ctx.paths.rootless));
             exit::FAILED
         }
     }
