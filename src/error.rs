@@ -17,13 +17,22 @@ use crate::registry::tls_probe::ProbeError;
 
 /// Exit codes of the output contract (DESIGN.md).
 pub mod exit {
+    /// Done, whether or not anything changed.
     pub const OK: i32 = 0;
+    /// The operation failed, or doctor / validate found a problem.
     pub const FAILED: i32 = 1;
+    /// The command line is wrong: clap's errors, typed values included (`--timeout 0`).
     pub const USAGE: i32 = 2;
+    // 130 (interrupted) is SIGINT's own: regctl installs no handler, so the shell reports
+    // 128 + 2 and no file is left half-written (saves are atomic renames).
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The command line does not parse (clap's message, first line).
+    #[error("{0}")]
+    Usage(String),
+
     #[error(transparent)]
     File(#[from] FileError),
 
@@ -246,6 +255,14 @@ impl Error {
 }
 
 impl Error {
+    /// The exit code for this kind of failure (DESIGN.md: 1 failed, 2 usage).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => exit::USAGE,
+            _ => exit::FAILED,
+        }
+    }
+
     /// Data a failure carries into its JSON document besides msg and hint.
     pub fn data(&self) -> Vec<(&'static str, serde_json::Value)> {
         match self {

@@ -623,6 +623,17 @@ fn bad_flag_values_are_usage_errors() {
         "{}",
         run.stderr
     );
+    // With -o json the usage error is the one JSON document, exit 2 all the same.
+    let (doc, code) = env.json(&["doctor", "--timeout", "0"]);
+    assert_eq!(code, 2, "{doc}");
+    assert_eq!(doc["failed"], true, "{doc}");
+    assert!(
+        doc["msg"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid value '0' for '--timeout <SECS>'"),
+        "{doc}"
+    );
     // Fractions are seconds too.
     let (doc, _) = env.json(&["doctor", "--explain", "toomanyrequests", "--timeout", "0.5"]);
     assert_eq!(

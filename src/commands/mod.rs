@@ -8,8 +8,8 @@ use crate::cli::{
     CertsCommand, Command, CredsCommand, DaemonCommand, InsecureCommand, MirrorCommand,
 };
 use crate::context::{Context, Environment, PathFlags, Paths};
-use crate::error::{exit, Result};
-use crate::output::{Format, Outcome, Printer};
+use crate::error::{exit, Error, Result};
+use crate::output::{ColorChoice, Format, Outcome, Printer};
 
 pub mod certs;
 pub mod completions;
@@ -42,11 +42,17 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
+            if !e.use_stderr() {
+                return exit::OK; // --help, --version
+            }
+            let err = Error::Usage(usage_message(&e));
+            if wants_json(&argv) {
+                // `-o json` promises one document on stdout, usage errors included.
+                let printer =
+                    Printer::new(Format::Json, ColorChoice::Never, true, false, false, false);
+                let _ = printer.error(&err, None);
+            }
+            return err.exit_code();
         }
     };
     if let Command::CredentialHelper { action } = &cli.command {
@@ -116,6 +122,30 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             exit::FAILED
         }
     }
+}
+
+/// clap's message without its `error: ` prefix and usage lines: the first line.
+fn usage_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
+}
+
+/// Whether the command line asks for JSON (`--json`, `-o json`, `-ojson`, `--output[=]json`),
+/// read without clap when clap refused the line.
+fn wants_json(argv: &[OsString]) -> bool {
+    let words: Vec<String> = argv
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .take_while(|a| a != "--")
+        .collect();
+    words.iter().enumerate().any(|(i, w)| {
+        let next_is_json = words.get(i + 1).is_some_and(|n| n == "json");
+        w == "--json"
+            || ((w == "-o" || w == "--output") && next_is_json)
+            || matches!(w.as_str(), "-ojson" | "-o=json" | "--output=json")
+    })
 }
 
 fn run(command: Command, ctx: &Context) -> Result<Outcome> {
