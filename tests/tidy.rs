@@ -14,6 +14,25 @@ const CORE: &[&str] = &["files", "registry", "creds", "doctor"];
 const ABOVE_CORE: &[&str] = &["commands", "cli", "output", "error"];
 /// Leaves: they build plain values and import nothing of ours.
 const LEAVES: &[&str] = &["names", "hints", "error_text"];
+/// DESIGN.md's layers, top to bottom: an import goes down, or sideways within a layer (the
+/// cycle check keeps sideways imports one-way; `main.rs` and `lib.rs` stand above them all). `context` sits under the verbs and over the core
+/// it resolves paths and environment for; `candidates` (completion) beside it.
+const LAYERS: &[&[&str]] = &[
+    // The verbs read their argument structs from cli; cli never reaches into a verb.
+    &["commands", "cli"],
+    &["output", "error", "candidates"],
+    &["context"],
+    &["doctor"],
+    &["creds"],
+    &["registry"],
+    &["files"],
+    &["names", "hints", "error_text"],
+];
+
+fn layer(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&module))
+}
+
 /// Submodule pairs that once imported each other (issue 13); each is checked by name too, so a
 /// failure says which pair came back.
 const NAMED_PAIRS: &[(&str, &str)] = &[
@@ -196,6 +215,22 @@ fn problems(sources: &[Source]) -> Vec<String> {
         }
         if LEAVES.contains(&from) {
             out.push(format!("{}: leaf `{from}` imports `{to}`", e.at));
+            continue;
+        }
+        if CORE.contains(&from) && ABOVE_CORE.contains(&to) {
+            continue; // said above
+        }
+        match (layer(from), layer(to)) {
+            (Some(f), Some(t)) if t < f => out.push(format!(
+                "{}: `{from}` imports `{to}`, a layer above it (imports only go down)",
+                e.at
+            )),
+            (None, _) | (_, None) => out.push(format!(
+                "{}: `{}` has no layer in tidy's LAYERS (add it where DESIGN.md's Layout puts it)",
+                e.at,
+                if layer(from).is_none() { from } else { to }
+            )),
+            _ => {}
         }
     }
     // Cycles between top-level modules.
@@ -309,8 +344,12 @@ fn tidy_reports_each_broken_rule() {
         ("names.rs", "//! names\n"),
     ]);
     let p = problems(&cycle);
-    assert_eq!(p.len(), 1, "{p:?}");
-    assert!(p[0].starts_with("import cycle: files -> registry (src/files/mod.rs:2), registry -> files (src/registry/client.rs:2)"), "{p:?}");
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(
+        p[0].contains("`files` imports `registry`, a layer above it"),
+        "{p:?}"
+    );
+    assert!(p[1].starts_with("import cycle: files -> registry (src/files/mod.rs:2), registry -> files (src/registry/client.rs:2)"), "{p:?}");
 
     let up = fake(&[(
         "creds/keychain.rs",
@@ -355,6 +394,16 @@ fn tidy_reports_each_broken_rule() {
         p.iter()
             .any(|l| l.starts_with("`context` and `creds/ecr` import each other again")),
         "{p:?}"
+    );
+
+    let upward = fake(&[
+        ("files/mod.rs", "//! files\n"),
+        ("registry/trust.rs", "//! trust\nuse crate::doctor::ids;\n"),
+        ("doctor/mod.rs", "//! doctor\n"),
+    ]);
+    assert_eq!(
+        problems(&upward),
+        vec!["src/registry/trust.rs:2: `registry` imports `doctor`, a layer above it (imports only go down)".to_string()]
     );
 
     let undocumented = fake(&[("output.rs", "/// Printer\npub struct Printer;\n")]);
