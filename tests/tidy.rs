@@ -3,8 +3,7 @@
 //! a top-level file or folder under src/), and the test fails when a core module (files,
 //! registry, creds, doctor) reaches up to commands, cli, output or error, when a leaf (names,
 //! hints, error_text) imports anything of ours, when an import goes up the layers, when modules
-//! import each other in a cycle, or
-//! when a file lacks the `//!` comment that says why it exists.
+//! import each other in a cycle, or when a file lacks the `//!` comment that says why it exists.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
