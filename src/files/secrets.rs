@@ -75,7 +75,12 @@ pub fn mask_url_userinfo(text: &str) -> String {
         match authority.rfind('@') {
             Some(at) => {
                 let userinfo = &authority[..at];
-                match userinfo.split_once(':') {
+                // A user name holding an `@` (`u@x:pw@h`, which Go's url.Parse refuses) is
+                // masked with the password: where the user name ends is anybody's guess.
+                match userinfo
+                    .split_once(':')
+                    .filter(|(user, _)| !user.contains('@'))
+                {
                     Some((user, _)) => {
                         out.push_str(user);
                         out.push(':');
