@@ -122,15 +122,8 @@ pub enum Error {
     Input { what: &'static str, detail: String },
 
     /// `--store file` while `credsStore` sends every registry to a helper.
-    #[error("{path} sets credsStore={helper:?}, so docker would not read plain-text credentials for {server}")]
-    FileStoreShadowed {
-        path: PathBuf,
-        helper: String,
-        server: String,
-    },
-
-    #[error("{0:?} is not a store; use auto, file, keychain or helper:NAME")]
-    BadStore(String),
+    #[error(transparent)]
+    FileStoreShadowed(crate::creds::ops::FileStoreShadowed),
 
     /// `--store keychain` or `helper:NAME` for an ECR login: a 12-hour token kept there would
     /// never be refreshed.
@@ -155,6 +148,21 @@ pub enum Error {
         /// The option that pins this server (`--fingerprint`, or `--realm-fingerprint`).
         pin_flag: &'static str,
     },
+}
+
+/// A credential operation's failure is the core error it wraps.
+impl From<crate::creds::ops::OpsError> for Error {
+    fn from(e: crate::creds::ops::OpsError) -> Self {
+        use crate::creds::ops::OpsError;
+        match e {
+            OpsError::File(e) => Error::File(e),
+            OpsError::DockerConfig(e) => Error::DockerConfig(e),
+            OpsError::Creds(e) => Error::Creds(e),
+            OpsError::Registry(e) => Error::Registry(e),
+            OpsError::Ecr(e) => Error::Ecr(e),
+            OpsError::FileStoreShadowed(e) => Error::FileStoreShadowed(e),
+        }
+    }
 }
 
 impl From<CertsError> for Error {
@@ -258,7 +266,7 @@ impl Error {
             Error::Creds(e) => hints::creds(e),
             Error::Registry(e) => hints::registry(e),
             Error::CannotPrompt { .. } => Some(hints::login_non_interactive(argv)),
-            Error::FileStoreShadowed { helper, .. } => Some(hints::file_store_shadowed(helper)),
+            Error::FileStoreShadowed(e) => Some(hints::file_store_shadowed(&e.helper)),
             Error::EcrStore(_) => Some(hints::ecr_default_store(argv)),
             _ => None,
         }

@@ -132,3 +132,24 @@ fn creds_store_is_used_by_auto_login_and_listed() {
         json!([{"registry": "s.example.com", "store": "helper:secretservice", "username": "bob", "plaintext": false, "error": null}])
     );
 }
+
+#[test]
+fn usage_errors_in_store_values_exit_2_and_leave_config_alone() {
+    let env = TestEnv::new();
+    let config = env.client_config_path();
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, r#"{"auths": {"r.io": {"auth": "Ym9iOnB3"}}}"#).unwrap();
+    let state = FileState::of(&env.client_config_path());
+    let cases: &[&[&str]] = &[
+        &["creds", "migrate", "--to", "file"],
+        &["login", "r.io", "-u", "bob", "--store", "helper:"],
+        &["login", "r.io", "-u", "bob", "--store", "helper:a/b"],
+    ];
+    for args in cases {
+        let run = env.cmd().args(*args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("invalid value"), "{args:?}: {stderr}");
+        assert_eq!(FileState::of(&env.client_config_path()), state, "{args:?}");
+    }
+}

@@ -247,18 +247,6 @@ fn bad_inputs_exit_1_and_leave_config_alone() {
             "",
             "no username given, and regctl cannot prompt",
         ),
-        (
-            &[
-                "login",
-                "other.example.com",
-                "-u",
-                "bob",
-                "--store",
-                "vault",
-            ],
-            "",
-            "\"vault\" is not a store",
-        ),
     ];
     for (args, stdin, want) in cases {
         let run = env.cmd().args(*args).write_stdin(*stdin).output().unwrap();
@@ -267,6 +255,20 @@ fn bad_inputs_exit_1_and_leave_config_alone() {
         assert!(stderr.contains(want), "{args:?}: {stderr}");
         assert_eq!(FileState::of(&env.client_config_path()), state, "{args:?}");
     }
+    // A store that is none of the stores is a usage error, caught by clap (exit 2).
+    let args = [
+        "login",
+        "other.example.com",
+        "-u",
+        "bob",
+        "--store",
+        "vault",
+    ];
+    let run = env.cmd().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("\"vault\" is not a store"), "{stderr}");
+    assert_eq!(FileState::of(&env.client_config_path()), state);
     let run = env
         .cmd()
         .args(["login", "other.example.com", "--no-verify"])

@@ -162,7 +162,7 @@ fn run(command: Command, ctx: &Context) -> Result<Outcome> {
         Command::Logout { registry, all } => logout::run(registry.as_deref(), all, ctx),
         Command::Creds(c) => match c {
             CredsCommand::List => creds::list::run(ctx),
-            CredsCommand::Migrate { to: _ } => creds::migrate::run(ctx),
+            CredsCommand::Migrate { to } => creds::migrate::run(to, ctx),
         },
         Command::CredentialHelper { action } => Err(crate::error::Error::HelperAction(action)),
     }
