@@ -5,11 +5,11 @@ use serde_json::json;
 
 use crate::keychain::helper;
 use crate::support::creds::{
-    assert_refused, client_config, htpasswd_registry, login, login_bob_unverified,
-    path_with_helper, skopeo_inspect, write_config, PASSWORD, USER,
+    client_config, htpasswd_registry, login, login_bob_unverified, path_with_helper,
+    skopeo_inspect, write_config, PASSWORD, USER,
 };
 use crate::support::keyring::{no_secret_service, SecretService};
-use crate::support::{FileState, TestEnv};
+use crate::support::{assert_refused, FileState, TestEnv};
 
 #[test]
 fn migrate_moves_plain_text_into_the_keychain_idempotently() {
@@ -102,9 +102,9 @@ fn migrate_without_a_keychain_is_refused_and_writes_nothing() {
     ] {
         let run = env.run(args);
         assert_refused(
-            &env,
             &run,
             &["the OS keychain is not available", "hint:"],
+            &env.client_config_path(),
             &state,
         );
     }

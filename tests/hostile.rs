@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::creds::{install_ca, login_bob_unverified, write_config};
+use crate::support::creds::{install_ca, login_bob_unverified, login_stdin, write_config};
 use crate::support::hostile::{
     basic_challenge, bearer_challenge, response, Hostile, NetnsRecorder, Reply,
 };
@@ -35,28 +35,13 @@ fn sandbox(ca: &TestCa, hosts: &[&str]) -> (TestEnv, FileState) {
 
 /// `regctl login HOST -u alice --password-stdin --store file --timeout SECS [-o json]`, timed.
 fn login(env: &TestEnv, host: &str, timeout: &str, json: bool) -> (Run, Duration) {
-    let mut args = vec![
-        "login",
-        host,
-        "-u",
-        "alice",
-        "--password-stdin",
-        "--store",
-        "file",
-        "--timeout",
-        timeout,
-    ];
+    let mut args = vec!["--store", "file", "--timeout", timeout];
     if json {
         args.extend(["-o", "json"]);
     }
     let started = Instant::now();
-    let out = env
-        .cmd()
-        .args(&args)
-        .write_stdin(format!("{SECRET}\n"))
-        .output()
-        .unwrap();
-    (Run::from(out), started.elapsed())
+    let run = login_stdin(env, host, "alice", &format!("{SECRET}\n"), &args);
+    (run, started.elapsed())
 }
 
 /// A login that must fail: exit 1, an `error:` naming every one of `words`, the same failure as
