@@ -165,6 +165,44 @@ impl From<crate::creds::ops::OpsError> for Error {
     }
 }
 
+/// A file operation of `trust-ca` fails with the core error it wraps.
+impl From<crate::files::trust::TrustError> for Error {
+    fn from(e: crate::files::trust::TrustError) -> Self {
+        use crate::files::trust::TrustError;
+        match e {
+            TrustError::Certs(e) => e.into(),
+            TrustError::File(e) => Error::File(e),
+            TrustError::System(e) => Error::SystemTrust(e),
+        }
+    }
+}
+
+impl Error {
+    /// A `trust-ca --from-server` failure; a refusal about the presented chain keeps every
+    /// certificate with it, and `pin_flag` (the option that pins this server) for its hint.
+    pub fn from_server(
+        e: crate::registry::from_server::FromServerError,
+        pin_flag: &'static str,
+    ) -> Error {
+        use crate::registry::from_server::FromServerError;
+        match e {
+            FromServerError::Certs(e) => e.into(),
+            FromServerError::Probe(e) => Error::TlsProbe(e),
+            FromServerError::Registry(e) => Error::Registry(e),
+            FromServerError::Presented {
+                error,
+                presented,
+                fetched,
+            } => Error::Presented {
+                error: Box::new(Error::from_server(*error, pin_flag)),
+                presented,
+                fetched,
+                pin_flag,
+            },
+        }
+    }
+}
+
 impl From<CertsError> for Error {
     fn from(e: CertsError) -> Self {
         match e {

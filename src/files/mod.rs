@@ -13,3 +13,4 @@ pub mod registries_conf;
 pub mod secrets;
 pub mod system_trust;
 pub mod toml_file;
+pub mod trust;

@@ -5,21 +5,18 @@
 
 mod ecr;
 mod prompt;
+mod report;
 
 use std::time::Duration;
 
-use serde_json::json;
-
-use super::creds::{places, regctl_helper_note, registry_client, writes};
+use super::creds::{places, registry_client, writes};
 use crate::cli::LoginArgs;
 use crate::context::Context;
-use crate::creds::ops::login::{LoggedIn, Login, LoginNote, NewLogin, StoreChoice, Target};
-use crate::creds::Credential;
+use crate::creds::ops::login::{Login, NewLogin, StoreChoice};
 use crate::error::{Error, Result};
 use crate::hints;
-use crate::output::{Note, Outcome};
-use crate::registry::names::{self, RegistryName};
-use crate::registry::token::Verified;
+use crate::output::Outcome;
+use crate::registry::names;
 
 /// `--timeout`, checked as doctor checks it.
 fn timeout(args: &LoginArgs) -> Result<Duration> {
@@ -62,7 +59,7 @@ pub fn run(args: LoginArgs, ctx: &Context) -> Result<Outcome> {
         // Like docker: with nothing given, try what is already stored (where it is stored).
         if let Some(existing) = login.existing(client.as_ref())? {
             match existing.check {
-                Ok(v) => return Ok(already_logged_in(out, &name, &existing.stored, v)),
+                Ok(v) => return Ok(report::already_logged_in(out, &name, &existing.stored, v)),
                 Err(e) if !ctx.interactive => return Err(e.into()),
                 Err(_) => {}
             }
@@ -76,79 +73,5 @@ pub fn run(args: LoginArgs, ctx: &Context) -> Result<Outcome> {
         verify_with: client.as_ref(),
     };
     let done = login.store(new, writes(ctx))?;
-    Ok(render(out, &name, &username, done, ctx))
-}
-
-/// The stored credentials still work (or were not checked).
-fn already_logged_in(
-    mut out: Outcome,
-    name: &RegistryName,
-    stored: &Credential,
-    verified: Option<Verified>,
-) -> Outcome {
-    out.msg = format!(
-        "already logged in to {} as {} (existing credentials)",
-        name.host, stored.username
-    );
-    out = out
-        .data("registry", json!(stored.server_url))
-        .data("username", json!(stored.username))
-        .data("verified", json!(verified.is_some()));
-    if let Some(v) = verified {
-        out = out
-            .data("auth", json!(v.scheme.as_str()))
-            .data("transport", json!(v.transport.as_str()));
-    }
-    out
-}
-
-fn render(
-    mut out: Outcome,
-    name: &RegistryName,
-    username: &str,
-    done: LoggedIn,
-    ctx: &Context,
-) -> Outcome {
-    for note in &done.notes {
-        out.notes.push(match note {
-            LoginNote::NotChecked => Note::Info(format!(
-                "{} does not ask for authentication; the credentials were not checked",
-                name.host
-            )),
-            LoginNote::KeychainUnavailable(e) => {
-                Note::Info(format!("not using the OS keychain: {e}"))
-            }
-            LoginNote::RegctlHelperMissing => {
-                Note::Warning(regctl_helper_note("read the keychain"))
-            }
-        });
-    }
-    out = out.with_save(&done.saved);
-    out.changed |= done.store_changed;
-    if done.target == Target::File {
-        out = out.warn(hints::plain_text_warning(&done.saved.path));
-    }
-    let label = done.target.label();
-    let verb = if out.changed {
-        ctx.did("logged in to", "would log in to")
-    } else {
-        "already logged in to"
-    };
-    out.msg = format!(
-        "{verb} {} as {username} (credentials in {label})",
-        name.host
-    );
-    let mut data = json!({
-        "registry": name.cred_key, "host": name.host, "username": username,
-        "verified": done.verified.is_some(),
-    });
-    if let Some(v) = &done.verified {
-        data["auth"] = json!(v.scheme.as_str());
-        data["transport"] = json!(v.transport.as_str());
-    }
-    data["store"] = json!(label);
-    if let serde_json::Value::Object(m) = data {
-        out.data.extend(m);
-    }
-    out
+    Ok(report::logged_in(out, &name, &username, done, ctx))
 }
