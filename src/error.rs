@@ -10,6 +10,7 @@ use crate::files::certs_dir::x509::{BundleError, CertInfo, KeyError};
 use crate::files::certs_dir::CertsError;
 use crate::files::daemon_config::DaemonConfigError;
 use crate::files::docker_config::DockerConfigError;
+use crate::files::dockerd_process::ProcessError;
 use crate::files::json_file::FileError;
 use crate::hints;
 use crate::registry::client::RegistryError;
@@ -68,25 +69,9 @@ pub enum Error {
     #[error("--timeout must be a number of seconds above 0 and at most 3600, not {0}")]
     InvalidTimeout(f64),
 
-    #[error("cannot read the dockerd pidfile {path}: {source}")]
-    Pidfile {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-
-    #[error("{path} does not hold a process id: {content:?}")]
-    PidfileGarbage { path: PathBuf, content: String },
-
-    #[error("dockerd (pid {pid} from {path}) is not running")]
-    DaemonNotRunning { pid: i32, path: PathBuf },
-
-    #[error("cannot signal dockerd (pid {pid}): {source}")]
-    Signal {
-        pid: i32,
-        #[source]
-        source: io::Error,
-    },
+    /// dockerd's pidfile, or the process it names (`daemon reload`).
+    #[error(transparent)]
+    Process(#[from] ProcessError),
 
     /// certs.d: a registry name, certificate, key or pin that regctl refuses (file errors are `File`).
     #[error(transparent)]
@@ -203,6 +188,18 @@ impl Error {
     }
 }
 
+/// A daemon.json list edit fails with the core error it wraps.
+impl From<crate::files::daemon_lists::ListError> for Error {
+    fn from(e: crate::files::daemon_lists::ListError) -> Self {
+        use crate::files::daemon_lists::ListError;
+        match e {
+            ListError::File(e) => Error::File(e),
+            ListError::Invalid(e) => Error::InvalidValue(e),
+            ListError::InFile { path, source } => Error::DaemonConfig { path, source },
+        }
+    }
+}
+
 impl From<CertsError> for Error {
     fn from(e: CertsError) -> Self {
         match e {
@@ -282,10 +279,12 @@ impl Error {
                 _ => None,
             },
             Error::ValueNotJson { key, value, .. } => Some(hints::quote_json_string(key, value)),
-            Error::Signal { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
+            Error::Process(ProcessError::Signal { source, .. })
+                if source.kind() == io::ErrorKind::PermissionDenied =>
+            {
                 Some(hints::rerun_with_sudo(argv))
             }
-            Error::Pidfile { .. } | Error::DaemonNotRunning { .. } => {
+            Error::Process(ProcessError::Pidfile { .. } | ProcessError::NotRunning { .. }) => {
                 Some(hints::dockerd_not_running(rootless))
             }
             Error::DaemonConfig { source, .. } | Error::InvalidValue(source) => source.hint(),

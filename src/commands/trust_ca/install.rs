@@ -6,29 +6,27 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map};
 
-use super::realm::{self, der_bundle};
-use super::report::{containerd_store, insecure_warning, report};
+use super::realm;
+use super::report::{insecure_warning, installed, Installed};
+use super::server;
 use crate::cli::TrustCaArgs;
 use crate::commands::certs::now;
 use crate::context::Context;
-use crate::error::{fetched_json, Result};
-use crate::files::certs_dir::x509::{Bundle, Encoding};
-use crate::files::certs_dir::{self, CertsError, Managed};
+use crate::error::Result;
+use crate::files::certs_dir::x509::Encoding;
+use crate::files::certs_dir::{self, Managed};
 use crate::files::certs_dir::{CA_FILE, CERT_MODE, CLIENT_CERT, CLIENT_KEY, KEY_MODE};
 use crate::files::trust;
-use crate::hints;
 use crate::output::{Outcome, Printer};
-use crate::registry::from_server;
-use crate::registry::names;
 
 /// What the command gathered before writing anything.
 #[derive(Default)]
-struct Gathered {
-    warnings: Vec<String>,
-    notes: Vec<String>,
-    files: Vec<Managed>,
-    data: Map<String, serde_json::Value>,
-    realm: realm::RealmWork,
+pub struct Gathered {
+    pub warnings: Vec<String>,
+    pub notes: Vec<String>,
+    pub files: Vec<Managed>,
+    pub data: Map<String, serde_json::Value>,
+    pub realm: realm::RealmWork,
 }
 
 pub fn run(
@@ -65,7 +63,7 @@ pub fn run(
         g.data.insert("source".into(), json!("file"));
         Some(bundle)
     } else if args.from_server {
-        Some(server_ca(args, folder, ctx, printer, &mut g, now)?)
+        Some(server::server_ca(args, folder, ctx, printer, &mut g, now)?)
     } else {
         None
     };
@@ -106,42 +104,15 @@ pub fn run(
         dirs.push(s.store.anchors_dir);
         changes.extend(s.changes);
     }
-    let mut outcome = report(folder, &dirs, changes, ctx, ("wrote", "would write"));
-    for (k, v) in g.data {
-        outcome = outcome.data(&k, v);
-    }
-    for s in saves.iter().filter(|s| s.changed) {
-        outcome.msg.push_str(&format!(
-            "; {} ca = \"{CA_FILE}\" in {}",
-            ctx.did("named", "would name"),
-            s.path.display()
-        ));
-        outcome = outcome.with_save(s);
-    }
-    let text: String = ca
-        .iter()
-        .flat_map(|b| &b.certs)
-        .map(|c| format!("{CA_FILE}  {}\n", c.summary()))
-        .collect();
-    outcome = outcome.text(text);
-    for n in g.notes {
-        outcome = outcome.info(n);
-    }
-    for w in g.warnings {
-        outcome = outcome.warn(w);
-    }
-    let rootless = ctx.paths.rootless;
-    if restart_hint && !args.system {
-        outcome = outcome.info(hints::system_roots_take_effect(rootless));
-    }
-    if outcome.changed {
-        outcome = outcome.info(if args.system {
-            hints::system_roots_take_effect(rootless)
-        } else {
-            hints::certs_take_effect(args.containers)
-        });
-    }
-    Ok(outcome)
+    let texts = (g.notes, g.warnings);
+    let done = Installed {
+        dirs,
+        changes,
+        data: g.data,
+        saves,
+        restart_hint,
+    };
+    Ok(installed(args, folder, ca.as_ref(), done, texts, ctx))
 }
 
 fn managed(name: &'static str, pem: String, mode: u32) -> Managed {
@@ -150,58 +121,4 @@ fn managed(name: &'static str, pem: String, mode: u32) -> Managed {
         bytes: pem.into_bytes(),
         mode,
     }
-}
-
-/// `--from-server`: the CA from the registry's chain, and its token realm's trust.
-fn server_ca(
-    args: &TrustCaArgs,
-    folder: &str,
-    ctx: &Context,
-    printer: &Printer,
-    g: &mut Gathered,
-    now: i64,
-) -> Result<Bundle> {
-    let name = names::parse(&args.registry).map_err(CertsError::from)?;
-    let target = (name.hostname(), name.port().unwrap_or(443));
-    let pin = (args.fingerprint.as_deref(), "--fingerprint");
-    let got = realm::from_server(
-        folder,
-        target,
-        pin,
-        ctx,
-        printer,
-        &mut g.warnings,
-        (now, args.force),
-    )?;
-    g.notes.push(got.note);
-    g.data.insert("source".into(), json!("server"));
-    g.data.insert("presented".into(), json!(got.presented));
-    g.data.insert("fetched".into(), fetched_json(&got.fetched));
-    g.data.insert("pinned_leaf".into(), json!(got.pinned_leaf));
-    let certs = got.trust;
-    let containerd = containerd_store(ctx);
-    let found = from_server::realm_of(
-        folder,
-        target,
-        &certs,
-        &ctx.paths.certs_dir,
-        (now, containerd),
-    );
-    let found = match found {
-        Ok(r) => r,
-        Err(e) if !args.with_realm => {
-            let e = crate::error::Error::from_server(e, "--fingerprint");
-            g.warnings
-                .push(format!("could not check {folder}'s token realm: {e}"));
-            None
-        }
-        Err(e) => return Err(crate::error::Error::from_server(e, "--fingerprint")),
-    };
-    if let Some(r) = found {
-        let lists = (&mut g.notes, &mut g.warnings);
-        let (json, work) = realm::handle(r, folder, args, containerd, ctx, printer, lists, now)?;
-        g.data.insert("realm".into(), json);
-        g.realm = work;
-    }
-    Ok(der_bundle(certs))
 }

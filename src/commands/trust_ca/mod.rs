@@ -8,6 +8,7 @@ mod confirm;
 mod install;
 mod realm;
 mod report;
+mod server;
 
 use std::path::PathBuf;
 

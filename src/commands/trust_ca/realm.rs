@@ -1,20 +1,19 @@
-//! `trust-ca --from-server`: the registry's chain (and, with `--with-realm`, its token realm's)
-//! chosen by `registry::from_server`, confirmed by the pin or at the terminal; and what the
-//! realm needs so that dockerd's token request trusts it too.
+//! `trust-ca --from-server --with-realm`: what a registry's token realm on another host needs
+//! so that dockerd's token request trusts it too.
 
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use super::confirm;
+use super::server::from_server;
 use crate::cli::TrustCaArgs;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::files::certs_dir::x509::{Bundle, CertInfo, Encoding};
 use crate::files::certs_dir::{Managed, CERT_MODE, REALM_CA_FILE};
 use crate::files::trust;
 use crate::hints;
 use crate::output::Printer;
-use crate::registry::from_server::{self, FromServer, Mode, Realm};
+use crate::registry::from_server::Realm;
 
 /// What the realm adds to the command: files beside ca.crt or OS trust store changes, notes,
 /// and its JSON.
@@ -22,36 +21,6 @@ use crate::registry::from_server::{self, FromServer, Mode, Realm};
 pub struct RealmWork {
     pub files: Vec<Managed>,
     pub system: Vec<trust::SystemChange>,
-}
-
-/// The chain `host:port` presents, what to trust from it, confirmed (by the pin, or asked).
-pub fn from_server(
-    folder: &str,
-    target: (&str, u16),
-    (pin, pin_flag): (Option<&str>, &'static str),
-    ctx: &Context,
-    printer: &Printer,
-    warnings: &mut Vec<String>,
-    (now, force): (i64, bool),
-) -> Result<FromServer> {
-    let mode = Mode {
-        check: ctx.check,
-        interactive: ctx.interactive,
-        now,
-        force,
-    };
-    let proxy_for = |u: &Url| {
-        let port = u.port_or_known_default().unwrap_or(80);
-        ctx.env
-            .proxy
-            .proxy_for(u.scheme(), u.host_str().unwrap_or_default(), port)
-    };
-    let got = from_server::choose(folder, target, pin, mode, &proxy_for, warnings)
-        .map_err(|e| Error::from_server(e, pin_flag))?;
-    if let Some(c) = &got.confirm {
-        confirm::ask(folder, &got, c, pin_flag, printer)?;
-    }
-    Ok(got)
 }
 
 /// The realm's trust, as dockerd's token request will see it: trusted already, made trusted
