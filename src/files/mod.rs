@@ -9,6 +9,7 @@ pub mod daemon_lists;
 pub mod docker_config;
 pub mod dockerd;
 pub mod dockerd_process;
+pub mod host_files;
 pub mod hosts_toml;
 pub mod json_file;
 pub mod registries_conf;
