@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map};
 
+use super::outcome::{installed, Installed};
 use super::realm;
-use super::report::{insecure_warning, installed, Installed};
+use super::report::insecure_warning;
 use super::server;
 use crate::cli::TrustCaArgs;
 use crate::commands::certs::now;

@@ -6,6 +6,7 @@
 
 mod confirm;
 mod install;
+mod outcome;
 mod realm;
 mod report;
 mod server;
