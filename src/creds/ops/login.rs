@@ -342,3 +342,32 @@ fn point_at_helper(
     dc::set_auth(config, &places.config, key, None)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_choices_parse_and_print_as_typed() {
+        for s in [
+            "auto",
+            "file",
+            "keychain",
+            "helper:pass",
+            "helper:ecr-login",
+        ] {
+            assert_eq!(s.parse::<StoreChoice>().unwrap().to_string(), s);
+        }
+        assert_eq!(
+            "helper:pass".parse::<StoreChoice>(),
+            Ok(StoreChoice::Helper("pass".into()))
+        );
+        for bad in ["vault", "", "helper:", "helper:a/b", "Keychain", "helper"] {
+            let e = bad.parse::<StoreChoice>().unwrap_err();
+            assert_eq!(e, BadStore(bad.into()));
+            assert!(e
+                .to_string()
+                .contains("use auto, file, keychain or helper:NAME"));
+        }
+    }
+}

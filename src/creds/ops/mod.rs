@@ -182,3 +182,67 @@ fn registry_key(raw: &str) -> String {
         .map(|n| n.cred_key)
         .unwrap_or_else(|_| raw.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::creds::memory::MemoryStore;
+    use crate::creds::Credential;
+
+    fn cred(secret: &str) -> Credential {
+        Credential {
+            server_url: "r.io".into(),
+            username: "bob".into(),
+            secret: secret.into(),
+        }
+    }
+
+    #[test]
+    fn check_mode_reports_changes_and_writes_nothing() {
+        let mut store = MemoryStore::default();
+        let check = Writes { check: true };
+        assert!(check.store(&mut store, &cred("pw")).unwrap());
+        assert_eq!(store.get("r.io").unwrap(), None);
+        check.put(&mut store, &cred("pw")).unwrap();
+        assert_eq!(store.get("r.io").unwrap(), None);
+
+        let write = Writes { check: false };
+        assert!(write.store(&mut store, &cred("pw")).unwrap());
+        assert!(!write.store(&mut store, &cred("pw")).unwrap());
+        assert!(check.store(&mut store, &cred("other")).unwrap());
+        assert_eq!(store.get("r.io").unwrap(), Some(cred("pw")));
+
+        assert!(check.erase(&mut store, "r.io").unwrap());
+        assert!(store.get("r.io").unwrap().is_some());
+        assert!(write.erase(&mut store, "r.io").unwrap());
+        assert!(!write.erase(&mut store, "r.io").unwrap());
+        assert!(!check.erase(&mut store, "r.io").unwrap());
+    }
+
+    #[test]
+    fn docker_hub_gets_both_keys_only_for_regctls_helper() {
+        let path = std::path::Path::new("/x/config.json");
+        let mut config = serde_json::Map::new();
+        set_cred_helper(&mut config, path, names::DOCKER_HUB_KEY, REGCTL_HELPER).unwrap();
+        set_cred_helper(&mut config, path, "r.io", REGCTL_HELPER).unwrap();
+        let helpers = &config["credHelpers"];
+        assert_eq!(helpers[names::DOCKER_HUB_KEY], "regctl");
+        assert_eq!(helpers["docker.io"], "regctl");
+        assert_eq!(helpers.as_object().unwrap().len(), 3);
+
+        let mut config = serde_json::Map::new();
+        set_cred_helper(&mut config, path, names::DOCKER_HUB_KEY, "pass").unwrap();
+        assert_eq!(config["credHelpers"].as_object().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn labels_name_stores_as_users_type_them() {
+        assert_eq!(store_label(&StoreRef::File), "file");
+        assert_eq!(store_label(&StoreRef::Helper("regctl".into())), "keychain");
+        assert_eq!(
+            store_label(&StoreRef::CredsStore("pass".into())),
+            "helper:pass"
+        );
+        assert_eq!(registry_key("https://r.io/v1/"), "r.io");
+    }
+}
