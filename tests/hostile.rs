@@ -16,7 +16,7 @@ use crate::support::hostile::{
 use crate::support::netns::NetnsHost;
 use crate::support::pki::TestCa;
 use crate::support::registry::{Registry, RegistryOptions, TokenAuth};
-use crate::support::{FileState, Run, TestEnv};
+use crate::support::{assert_refused, FileState, Run, TestEnv};
 
 /// The password every login here sends; it must never be printed.
 const SECRET: &str = "hostile-Secret-7f3a9c";
@@ -49,17 +49,10 @@ fn login(env: &TestEnv, host: &str, timeout: &str, json: bool) -> (Run, Duration
 fn login_refused(env: &TestEnv, host: &str, state: &FileState, words: &[&str]) -> Run {
     let (run, took) = login(env, host, "10", false);
     assert!(took < Duration::from_secs(12), "login took {took:?}");
-    assert_eq!(
-        run.code, 1,
-        "stdout: {}\nstderr: {}",
-        run.stdout, run.stderr
-    );
     assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
-    for w in words {
-        assert!(run.stderr.contains(w), "expected {w:?} in: {}", run.stderr);
-    }
+    assert_refused(&run, words, &env.client_config_path(), state);
     let (json, _) = login(env, host, "10", true);
-    let doc: Value = serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}: {json:?}"));
+    let doc = json.document(&["login", host]);
     assert_eq!(
         (json.code, &doc["failed"]),
         (1, &Value::Bool(true)),
