@@ -64,7 +64,16 @@ pub fn run(
         g.data.insert("source".into(), json!("file"));
         Some(bundle)
     } else if args.from_server {
-        Some(server::server_ca(args, folder, ctx, printer, &mut g, now)?)
+        Some(server::server_ca(
+            folder,
+            server::Run {
+                args,
+                ctx,
+                printer,
+                now,
+            },
+            &mut g,
+        )?)
     } else {
         None
     };

@@ -4,15 +4,12 @@
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use super::server::from_server;
-use crate::cli::TrustCaArgs;
-use crate::context::Context;
+use super::server::{from_server, Run};
 use crate::error::Result;
 use crate::files::certs_dir::x509::{Bundle, CertInfo, Encoding};
 use crate::files::certs_dir::{Managed, CERT_MODE, REALM_CA_FILE};
 use crate::files::trust;
 use crate::hints;
-use crate::output::Printer;
 use crate::registry::from_server::Realm;
 
 /// What the realm adds to the command: files beside ca.crt or OS trust store changes, notes,
@@ -26,17 +23,14 @@ pub struct RealmWork {
 /// The realm's trust, as dockerd's token request will see it: trusted already, made trusted
 /// (`--with-realm`: realm-ca.crt for the classic image store, the OS trust store for the
 /// containerd image store), or a warning saying how.
-#[allow(clippy::too_many_arguments)]
 pub fn handle(
     realm: Realm,
     folder: &str,
-    args: &TrustCaArgs,
     containerd: bool,
-    ctx: &Context,
-    printer: &Printer,
+    run: Run<'_>,
     (notes, warnings): (&mut Vec<String>, &mut Vec<String>),
-    now: i64,
 ) -> Result<(Value, RealmWork)> {
+    let (args, ctx) = (run.args, run.ctx);
     let mut work = RealmWork::default();
     let mut out = Map::new();
     out.insert("url".into(), json!(realm.url));
@@ -55,15 +49,7 @@ pub fn handle(
             url.port_or_known_default().unwrap_or(443),
         );
         let pin = (args.realm_fingerprint.as_deref(), "--realm-fingerprint");
-        let got = from_server(
-            &realm.folder,
-            target,
-            pin,
-            ctx,
-            printer,
-            warnings,
-            (now, args.force),
-        )?;
+        let got = from_server(&realm.folder, target, pin, run, warnings)?;
         out.insert("certificates".into(), json!(got.trust));
         let bundle = der_bundle(got.trust);
         if containerd {

@@ -17,21 +17,29 @@ use crate::output::Printer;
 use crate::registry::from_server::{self, FromServer, Mode};
 use crate::registry::names;
 
+/// One `trust-ca` run: its arguments, where it runs, who it asks, and its "now".
+#[derive(Clone, Copy)]
+pub struct Run<'a> {
+    pub args: &'a TrustCaArgs,
+    pub ctx: &'a Context,
+    pub printer: &'a Printer,
+    pub now: i64,
+}
+
 /// The chain `host:port` presents, what to trust from it, confirmed (by the pin, or asked).
 pub fn from_server(
     folder: &str,
     target: (&str, u16),
     (pin, pin_flag): (Option<&str>, &'static str),
-    ctx: &Context,
-    printer: &Printer,
+    run: Run<'_>,
     warnings: &mut Vec<String>,
-    (now, force): (i64, bool),
 ) -> Result<FromServer> {
+    let (ctx, printer) = (run.ctx, run.printer);
     let mode = Mode {
         check: ctx.check,
         interactive: ctx.interactive,
-        now,
-        force,
+        now: run.now,
+        force: run.args.force,
     };
     let proxy_for = |u: &Url| {
         let port = u.port_or_known_default().unwrap_or(80);
@@ -48,26 +56,12 @@ pub fn from_server(
 }
 
 /// `--from-server`: the CA from the registry's chain, and its token realm's trust.
-pub fn server_ca(
-    args: &TrustCaArgs,
-    folder: &str,
-    ctx: &Context,
-    printer: &Printer,
-    g: &mut Gathered,
-    now: i64,
-) -> Result<Bundle> {
+pub fn server_ca(folder: &str, run: Run<'_>, g: &mut Gathered) -> Result<Bundle> {
+    let (args, ctx, now) = (run.args, run.ctx, run.now);
     let name = names::parse(&args.registry).map_err(CertsError::from)?;
     let target = (name.hostname(), name.port().unwrap_or(443));
     let pin = (args.fingerprint.as_deref(), "--fingerprint");
-    let got = from_server(
-        folder,
-        target,
-        pin,
-        ctx,
-        printer,
-        &mut g.warnings,
-        (now, args.force),
-    )?;
+    let got = from_server(folder, target, pin, run, &mut g.warnings)?;
     g.notes.push(got.note);
     g.data.insert("source".into(), json!("server"));
     g.data.insert("presented".into(), json!(got.presented));
@@ -94,7 +88,7 @@ pub fn server_ca(
     };
     if let Some(r) = found {
         let lists = (&mut g.notes, &mut g.warnings);
-        let (json, work) = realm::handle(r, folder, args, containerd, ctx, printer, lists, now)?;
+        let (json, work) = realm::handle(r, folder, containerd, run, lists)?;
         g.data.insert("realm".into(), json);
         g.realm = work;
     }
