@@ -6,24 +6,23 @@
 
 use std::path::PathBuf;
 
-use serde_json::{json, Value};
-
 use crate::cli::Targets;
 use crate::commands::daemon_list::{self, ListKey};
 use crate::context::Context;
 use crate::error::Result;
 use crate::files::certs_dir;
-use crate::files::json_file::Saved;
 use crate::output::Outcome;
 use crate::registry::names;
 
 mod insecure;
 mod list;
 mod mirror;
+mod report;
 mod warnings;
 
 pub use insecure::edit as insecure_edit;
 pub use list::mirror_list;
+use report::report;
 
 /// The targets asked for; none means dockerd's.
 #[derive(Debug, Clone, Copy)]
@@ -61,57 +60,6 @@ pub(super) fn hosts_roots(chosen: Chosen, ctx: &Context) -> Vec<PathBuf> {
         roots.push(ctx.paths.containerd_certs_dir.clone());
     }
     roots
-}
-
-fn paths_text(saves: &[Saved]) -> String {
-    saves
-        .iter()
-        .map(|s| s.path.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Puts the saves of a target edit into an outcome (diffs, files, message).
-pub(super) fn report(
-    mut outcome: Outcome,
-    saves: &[Saved],
-    what: &str,
-    done: (&str, &str),
-    unchanged: &str,
-    ctx: &Context,
-) -> Outcome {
-    let changed: Vec<&Saved> = saves.iter().filter(|s| s.changed).collect();
-    let msg = if saves.is_empty() {
-        format!("{what}: no file to change")
-    } else if changed.is_empty() {
-        format!("{what} {unchanged} {}", paths_text(saves))
-    } else {
-        let paths: Vec<String> = changed
-            .iter()
-            .map(|s| s.path.display().to_string())
-            .collect();
-        format!("{} {what} in {}", ctx.did(done.0, done.1), paths.join(", "))
-    };
-    outcome.msg = if outcome.msg.is_empty() {
-        msg
-    } else {
-        format!("{}; {msg}", outcome.msg)
-    };
-    for s in saves {
-        outcome = outcome.with_save(s);
-    }
-    let mut files: Vec<Value> = outcome
-        .data
-        .get("files")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    files.extend(
-        saves
-            .iter()
-            .map(|s| json!({"path": s.path, "changed": s.changed})),
-    );
-    outcome.data("files", Value::Array(files))
 }
 
 pub fn mirror_add(
