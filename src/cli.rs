@@ -237,6 +237,7 @@ pub enum Command {
   regctl login registry.example.com -u alice
   printf '%s' \"$TOKEN\" | regctl login ghcr.io -u alice --password-stdin --store keychain
   regctl login 10.0.0.5:5000 -u ci --password-stdin --store file -o json < pw.txt
+  regctl login registry.example.com -u alice --store helper:pass
   regctl login 123456789012.dkr.ecr.eu-west-1.amazonaws.com
   regctl login 123456789012.dkr.ecr.eu-west-1.amazonaws.com --profile prod
   aws sso login --profile dev && regctl login 123456789012.dkr-ecr.eu-west-1.on.aws --profile dev
@@ -396,7 +397,7 @@ pub struct LoginArgs {
     /// Where to keep the secret: auto (credHelpers/credsStore if configured, else the OS
     /// keychain when reachable, else plain text), file, keychain, or helper:NAME
     #[arg(long, default_value = "auto", value_name = "STORE")]
-    pub store: String,
+    pub store: crate::creds::ops::login::StoreChoice,
 
     /// Store the credentials without checking them against the registry (an ECR login always
     /// asks AWS for a token, which checks the AWS credentials)
@@ -432,7 +433,8 @@ pub enum CredsCommand {
     /// Move plain-text credentials from config.json into the keychain (credHelpers -> regctl)
     #[command(after_help = "Examples:
   regctl creds migrate --to keychain --check
-  regctl creds migrate --to keychain --diff")]
+  regctl creds migrate --to keychain --diff
+  regctl creds migrate --to keychain -o json")]
     Migrate {
         /// The destination store
         #[arg(long, value_enum)]

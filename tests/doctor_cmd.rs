@@ -5,6 +5,7 @@ use std::fs;
 
 use serde_json::{json, Value};
 
+use crate::support::creds::login_stdin;
 use crate::support::registry::free_port;
 use crate::support::TestEnv;
 
@@ -235,25 +236,8 @@ fn statuses(doc: &Value, registry: &str) -> Vec<(String, String)> {
 
 /// Logs in to a test registry as alice, in plain text (the store does not matter to doctor).
 fn login(env: &TestEnv, host: &str, password: &str) {
-    let run = env
-        .cmd()
-        .args([
-            "login",
-            host,
-            "-u",
-            "alice",
-            "--password-stdin",
-            "--store",
-            "file",
-        ])
-        .write_stdin(password)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let run = login_stdin(env, host, "alice", password, &["--store", "file"]);
+    assert!(run.code == 0, "{}", run.stderr);
 }
 
 fn tls_registry(host: &NetnsHost, cert: crate::support::pki::Pem) -> Registry {
@@ -541,22 +525,14 @@ fn wrong_stored_password_and_no_stored_credentials() {
     assert_eq!(c["fix"], format!("regctl login {}", reg.host));
 
     // A password that was right once and changed since: stored without verification.
-    let run = env
-        .cmd()
-        .args([
-            "login",
-            &reg.host,
-            "-u",
-            "alice",
-            "--password-stdin",
-            "--store",
-            "file",
-            "--no-verify",
-        ])
-        .write_stdin("outdated")
-        .output()
-        .unwrap();
-    assert!(run.status.success());
+    let run = login_stdin(
+        &env,
+        &reg.host,
+        "alice",
+        "outdated",
+        &["--store", "file", "--no-verify"],
+    );
+    assert!(run.code == 0);
     let (doc, code) = doctor(&env, &[&reg.host, "--timeout", "5"]);
     assert_eq!(code, 1);
     let c = check(&doc, &reg.host, "auth.bad_credentials");

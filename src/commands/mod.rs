@@ -100,7 +100,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         dockerd_version: g.dockerd_version,
         dockerd_cache: Default::default(),
     };
-    match run(cli.command, &ctx) {
+    match run(cli.command, &ctx, &printer) {
         Ok(outcome) => {
             printer.outcome(&outcome);
             if outcome.failed {
@@ -116,7 +116,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     }
 }
 
-fn run(command: Command, ctx: &Context) -> Result<Outcome> {
+fn run(command: Command, ctx: &Context, printer: &Printer) -> Result<Outcome> {
     match command {
         Command::Mirror(m) => match m {
             MirrorCommand::Add {
@@ -150,7 +150,7 @@ fn run(command: Command, ctx: &Context) -> Result<Outcome> {
             DaemonCommand::Validate => daemon::validate::run(ctx),
             DaemonCommand::Reload { pidfile } => daemon::reload::run(pidfile, ctx),
         },
-        Command::TrustCa(args) => trust_ca::run(&args, ctx),
+        Command::TrustCa(args) => trust_ca::run(&args, ctx, printer),
         Command::Certs(c) => match c {
             CertsCommand::List {
                 registry,
@@ -162,7 +162,7 @@ fn run(command: Command, ctx: &Context) -> Result<Outcome> {
         Command::Logout { registry, all } => logout::run(registry.as_deref(), all, ctx),
         Command::Creds(c) => match c {
             CredsCommand::List => creds::list::run(ctx),
-            CredsCommand::Migrate { to: _ } => creds::migrate::run(ctx),
+            CredsCommand::Migrate { to } => creds::migrate::run(to, ctx),
         },
         Command::CredentialHelper { action } => Err(crate::error::Error::HelperAction(action)),
     }
