@@ -687,6 +687,46 @@ pub fn ecr_login_creds_store(path: &std::path::Path, ecr_hosts: &[String]) -> St
     )
 }
 
+// Mirrors and DNS (issue 14)
+
+/// A Docker Hub mirror that is dead or serves no Docker Hub content: take it out of daemon.json.
+pub fn mirror_remove(url: &str) -> String {
+    format!(
+        "regctl mirror remove {} && regctl daemon reload",
+        shell_quote(url)
+    )
+}
+
+/// A slow mirror listed before a faster one: move it to the end of the list (dockerd tries
+/// mirrors in order).
+pub fn mirror_move_last(url: &str) -> String {
+    let url = shell_quote(url);
+    format!("move it last: regctl mirror remove {url} && regctl mirror add {url} && regctl daemon reload")
+}
+
+/// No name server of the resolver answers: every name fails, not one.
+pub fn dns_down(resolv_conf: &str) -> String {
+    format!(
+        "point {} at a name server that answers (resolvectl status shows systemd-resolved's), then test it: getent hosts registry-1.docker.io",
+        shell_quote(resolv_conf)
+    )
+}
+
+/// A name the name servers say does not exist.
+pub fn dns_no_such_host(host: &str) -> String {
+    format!(
+        "check the spelling of {host}; for a registry without DNS, add it to /etc/hosts: echo 'IP {host}' | sudo tee -a /etc/hosts"
+    )
+}
+
+/// Name servers answer, but not within the time for this name.
+pub fn dns_slow(resolv_conf: &str) -> String {
+    format!(
+        "check the resolvers in {} (resolvectl status) and that they answer",
+        shell_quote(resolv_conf)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
