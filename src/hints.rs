@@ -704,6 +704,11 @@ pub fn mirror_move_last(url: &str) -> String {
     format!("move it last: regctl mirror remove {url} && regctl mirror add {url} && regctl daemon reload")
 }
 
+/// Docker Hub itself refuses or drops the connection from this host.
+pub fn docker_hub_unreachable() -> String {
+    "Docker Hub is not reachable from this host (firewall, proxy or no internet): give dockerd a mirror that is, regctl mirror add https://MIRROR && regctl daemon reload, or a proxy (HTTPS_PROXY in a docker.service drop-in)".to_string()
+}
+
 /// No name server of the resolver answers: every name fails, not one.
 pub fn dns_down(resolv_conf: &str) -> String {
     format!(

@@ -66,13 +66,15 @@ pub fn probe_all(inputs: &Inputs) -> Vec<MirrorProbe> {
         .flatten()
         .unwrap_or_default();
     let insecure = InsecureRegistries::from_config(&config);
+    let target = inputs.dockerd.target(&config);
     let mut probes: Vec<MirrorProbe> = std::thread::scope(|scope| {
         let handles: Vec<_> = urls
             .iter()
             .enumerate()
             .map(|(i, url)| {
                 let insecure = insecure.clone();
-                scope.spawn(move || probe(url, i + 1, &insecure, inputs))
+                let dropped = daemon_config::http_mirror_warning(url, &insecure, &target);
+                scope.spawn(move || probe(url, i + 1, dropped, &insecure, inputs))
             })
             .collect();
         handles
@@ -126,13 +128,20 @@ fn judge_speed(probes: &mut [MirrorProbe]) {
     }
 }
 
+/// Probes one mirror as dockerd uses it: over HTTPS when this dockerd drops its `http://`
+/// (`dropped` says so, with the fix).
 fn probe(
     url: &str,
     position: usize,
+    dropped: Option<String>,
     insecure: &InsecureRegistries,
     inputs: &Inputs,
 ) -> MirrorProbe {
     let started = Instant::now();
+    let used = match &dropped {
+        Some(_) => format!("https://{}", &url["http://".len()..]),
+        None => url.to_string(),
+    };
     let mut out = MirrorProbe {
         url: url.to_string(),
         position,
@@ -141,7 +150,7 @@ fn probe(
         message: String::new(),
         fix: Some(hints::mirror_remove(url)),
     };
-    match serve(url, insecure, inputs) {
+    match serve(&used, insecure, inputs) {
         Ok(()) => {
             let ms = started.elapsed().as_millis() as u64;
             out.verdict = Verdict::Live;
@@ -155,6 +164,15 @@ fn probe(
             if let Some(fix) = fix {
                 out.fix = Some(fix);
             }
+            if let Some(why) = dropped {
+                out.message = format!("{why}; over HTTPS it is {}", out.message);
+                out.fix = daemon_config::mirror_host(url).map(|h| {
+                    format!(
+                        "{} && regctl daemon reload",
+                        hints::insecure_for_http_mirror(h)
+                    )
+                });
+            }
         }
     }
     out
@@ -163,7 +181,7 @@ fn probe(
 type Failure = (Verdict, String, Option<String>);
 
 fn dead(message: String) -> Failure {
-    (Verdict::Dead, format!("dead: {message}"), None)
+    (Verdict::Dead, message, None)
 }
 
 fn not_a_mirror(message: String) -> Failure {

@@ -57,11 +57,15 @@ pub fn connect(
             ids::TCP_REFUSED,
             format!("connection refused on port {port} ({})", tried.join("; ")),
         )
-        .fix(format!(
-            "nothing listens on {}:{port}: start the registry, or give the port it listens on (regctl doctor {}:PORT)",
-            name.hostname(),
-            name.hostname()
-        ))
+        .fix(if name.is_docker_hub {
+            crate::hints::docker_hub_unreachable()
+        } else {
+            format!(
+                "nothing listens on {}:{port}: start the registry, or give the port it listens on (regctl doctor {}:PORT)",
+                name.hostname(),
+                name.hostname()
+            )
+        })
     } else if all_timeout {
         Check::fail(
             ids::TCP_TIMEOUT,
@@ -71,10 +75,14 @@ pub fn connect(
                 tried.join("; ")
             ),
         )
-        .fix(format!(
-            "a firewall drops the traffic or the host is down; test from this host: nc -vz {} {port}",
-            name.hostname()
-        ))
+        .fix(if name.is_docker_hub {
+            crate::hints::docker_hub_unreachable()
+        } else {
+            format!(
+                "a firewall drops the traffic or the host is down; test from this host: nc -vz {} {port}",
+                name.hostname()
+            )
+        })
     } else {
         Check::fail(
             ids::TCP_ERROR,
