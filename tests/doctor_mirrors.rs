@@ -229,6 +229,11 @@ fn doctor_gives_each_mirror_its_verdict_and_fix_fastest_first() {
     );
     let fallback = hub.check("mirror.fallback");
     assert_eq!(fallback.status, "warn");
+    // Docker Hub itself (unreachable here) is only the last fallback: a warning, not a failure.
+    let direct = hub.check("tcp.refused");
+    assert_eq!(direct.status, "warn", "{direct:?}");
+    assert!(direct.message.contains("last fallback"), "{direct:?}");
+    assert!(!hub.checks.iter().any(|c| c.id == "registry.ok"));
     assert!(
         fallback
             .message

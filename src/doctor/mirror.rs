@@ -339,6 +339,25 @@ pub fn checks(probes: &[MirrorProbe]) -> Vec<Check> {
     checks
 }
 
+/// With a mirror that serves, Docker Hub itself is only the last fallback: its failures are
+/// warnings that say so (pulls go through the mirror).
+pub fn demote_direct(probes: &[MirrorProbe], direct: &mut [Check]) {
+    let Some(serving) = probes
+        .iter()
+        .filter(|p| p.verdict.serves())
+        .min_by_key(|p| p.position)
+    else {
+        return;
+    };
+    for c in direct.iter_mut().filter(|c| c.status == Status::Fail) {
+        c.status = Status::Warn;
+        c.message = format!(
+            "{}; Docker Hub itself is only dockerd's last fallback: pulls go through {}",
+            c.message, serving.url
+        );
+    }
+}
+
 /// What dockerd does with the list: the first mirror that serves is used after every one
 /// listed before it failed; with none, Docker Hub itself.
 pub fn fallback(probes: &[MirrorProbe]) -> Option<Check> {

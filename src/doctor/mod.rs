@@ -225,9 +225,11 @@ pub fn diagnose(name: &RegistryName, inputs: &Inputs) -> RegistryReport {
     } else {
         Vec::new()
     };
+    let reached = !probe.checks.iter().any(|c| c.status == Status::Fail);
+    mirror::demote_direct(&mirrors, &mut probe.checks);
     probe.checks.splice(0..0, mirror::checks(&mirrors));
     let ok = !probe.checks.iter().any(|c| c.status == Status::Fail);
-    if ok {
+    if ok && reached {
         let total: u64 = started.elapsed().as_millis() as u64;
         let mut verdict = Check::ok(
             ids::REGISTRY_OK,
