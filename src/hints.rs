@@ -689,19 +689,42 @@ pub fn ecr_login_creds_store(path: &std::path::Path, ecr_hosts: &[String]) -> St
 
 // Mirrors and DNS (issue 14)
 
-/// A Docker Hub mirror that is dead or serves no Docker Hub content: take it out of daemon.json.
-pub fn mirror_remove(url: &str) -> String {
+/// A Docker Hub mirror that is dead or serves no Docker Hub content: take it out of the list
+/// dockerd uses (daemon.json, reloaded; or certs.d/docker.io/hosts.toml, read on every pull).
+pub fn mirror_remove(url: &str, in_hosts_toml: bool) -> String {
     format!(
-        "regctl mirror remove {} && regctl daemon reload",
-        shell_quote(url)
+        "{}{}",
+        mirror_edit("remove", url, in_hosts_toml),
+        reload_unless(in_hosts_toml)
     )
 }
 
 /// A slow mirror listed before a faster one: move it to the end of the list (dockerd tries
 /// mirrors in order).
-pub fn mirror_move_last(url: &str) -> String {
-    let url = shell_quote(url);
-    format!("move it last: regctl mirror remove {url} && regctl mirror add {url} && regctl daemon reload")
+pub fn mirror_move_last(url: &str, in_hosts_toml: bool) -> String {
+    format!(
+        "move it last: {} && {}{}",
+        mirror_edit("remove", url, in_hosts_toml),
+        mirror_edit("add", url, in_hosts_toml),
+        reload_unless(in_hosts_toml)
+    )
+}
+
+fn mirror_edit(verb: &str, url: &str, in_hosts_toml: bool) -> String {
+    let target = if in_hosts_toml {
+        " --for docker.io"
+    } else {
+        ""
+    };
+    format!("regctl mirror {verb} {}{target}", shell_quote(url))
+}
+
+fn reload_unless(in_hosts_toml: bool) -> &'static str {
+    if in_hosts_toml {
+        ""
+    } else {
+        " && regctl daemon reload"
+    }
 }
 
 /// Docker Hub itself refuses or drops the connection from this host.

@@ -60,6 +60,22 @@ struct ProbeList {
     fallback: Option<Check>,
 }
 
+/// `regctl doctor ARGS -o json`, read.
+fn doctor(env: &TestEnv, args: &[&str]) -> (Doctor, i32) {
+    let mut all = vec!["doctor"];
+    all.extend(args);
+    let (doc, code) = env.json(&all);
+    (serde_json::from_value(doc).unwrap(), code)
+}
+
+/// Each mirror as (url, position, verdict), in the order reported.
+fn verdicts(probes: &[Probe]) -> Vec<(&str, usize, &str)> {
+    probes
+        .iter()
+        .map(|p| (p.url.as_str(), p.position, p.verdict.as_str()))
+        .collect()
+}
+
 fn parse<T: serde::de::DeserializeOwned>(stdout: &str, stderr: &str) -> T {
     serde_json::from_str(stdout)
         .unwrap_or_else(|e| panic!("not the JSON expected ({e}):\n{stdout}\nstderr: {stderr}"))
@@ -167,19 +183,14 @@ fn doctor_gives_each_mirror_its_verdict_and_fix_fastest_first() {
     let env = TestEnv::new();
     let configured = [DEAD.to_string(), m.slow_url(), m.plain_url(), m.live_url()];
     env.write_daemon(&serde_json::json!({ "registry-mirrors": configured }).to_string());
-    let args = ["doctor", "--probe-image", IMAGE, "--timeout", "5"];
-    let (doc, code) = env.json(&args);
-    let doc: Doctor = serde_json::from_value(doc).unwrap();
+    let args = ["--probe-image", IMAGE, "--timeout", "5"];
+    let (doc, code) = doctor(&env, &args);
     assert_eq!((code, doc.ok), (1, false));
     // Mirrors are not registries of their own: only Docker Hub's report names them.
     let names: Vec<&str> = doc.registries.iter().map(|r| r.registry.as_str()).collect();
     assert_eq!(names, ["docker.io"]);
     let hub = doc.hub();
-    let got: Vec<(&str, usize, &str)> = hub
-        .mirrors
-        .iter()
-        .map(|p| (p.url.as_str(), p.position, p.verdict.as_str()))
-        .collect();
+    let got = verdicts(&hub.mirrors);
     let (live, slow, plain) = (m.live_url(), m.slow_url(), m.plain_url());
     assert_eq!(
         got,
@@ -263,23 +274,10 @@ fn doctor_gives_each_mirror_its_verdict_and_fix_fastest_first() {
     assert_eq!(code, 1);
     let list: ProbeList = serde_json::from_value(doc).unwrap();
     assert_eq!(list.probe_image, IMAGE);
-    let verdicts: Vec<(&str, &str)> = list
-        .mirrors
-        .iter()
-        .map(|p| (p.url.as_str(), p.verdict.as_str()))
-        .collect();
-    assert_eq!(
-        verdicts,
-        [
-            (live.as_str(), "live"),
-            (slow.as_str(), "slow"),
-            (plain.as_str(), "not_a_mirror"),
-            (DEAD, "dead")
-        ]
-    );
+    assert_eq!(verdicts(&list.mirrors), got);
     assert_eq!(list.fallback.unwrap().id, "mirror.fallback");
 
-    let run = env.run(&args);
+    let run = env.run(&[&["doctor"], &args[..]].concat());
     insta::assert_snapshot!("doctor_mirror_scenario", m.redact(&env, &run.stdout));
 }
 
@@ -292,8 +290,7 @@ fn a_bare_doctor_on_a_fresh_machine_checks_docker_hub_and_says_files_are_absent(
         "doctor_fresh_machine",
         redact_times(&env.redact(&run.stdout))
     );
-    let (doc, _) = env.json(&["doctor", "--timeout", "3"]);
-    let doc: Doctor = serde_json::from_value(doc).unwrap();
+    let (doc, _) = doctor(&env, &["--timeout", "3"]);
     let local: Vec<&str> = doc.local.checks.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(
         local,
@@ -378,15 +375,10 @@ fn dockerd_falls_back_from_a_dead_mirror_to_the_live_one_as_doctor_says() {
         );
         let doc: Doctor = parse(&run.stdout, &run.stderr);
         let hub = doc.hub();
-        let verdicts: Vec<(&str, &str)> = hub
-            .mirrors
-            .iter()
-            .map(|p| (p.url.as_str(), p.verdict.as_str()))
-            .collect();
         let live = m.live_url();
         assert_eq!(
-            verdicts,
-            [(live.as_str(), "live"), (dead.as_str(), "dead")],
+            verdicts(&hub.mirrors),
+            [(live.as_str(), 2, "live"), (dead.as_str(), 1, "dead")],
             "{}",
             mode.label()
         );
@@ -400,4 +392,48 @@ fn dockerd_falls_back_from_a_dead_mirror_to_the_live_one_as_doctor_says() {
         );
         assert_pulls(&d, &env, "hello:v1", "doctor said the second mirror serves");
     }
+}
+
+/// dockerd 28+ with the containerd image store takes Docker Hub's mirrors from
+/// certs.d/docker.io/hosts.toml when that lists any, and ignores daemon.json's: doctor probes
+/// that list, and its fixes edit that file.
+#[test]
+fn with_the_containerd_store_a_hosts_toml_list_is_the_one_probed() {
+    let m = Mirrors::start();
+    let env = TestEnv::new();
+    env.write_daemon(&format!(
+        "{{\"features\": {{\"containerd-snapshotter\": true}}, \"registry-mirrors\": [\"{DEAD}\"]}}"
+    ));
+    let plain = m.plain_url();
+    let live = m.live_url();
+    for url in [&plain, &live] {
+        let run = env.run(&["mirror", "add", url, "--for", "docker.io"]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    let args = ["docker.io", "--probe-image", IMAGE, "--timeout", "5"];
+    let (doc, _) = doctor(&env, &args);
+    let hub = doc.hub();
+    assert_eq!(
+        verdicts(&hub.mirrors),
+        [
+            (live.as_str(), 2, "live"),
+            (plain.as_str(), 1, "not_a_mirror")
+        ],
+        "{:#?}",
+        hub.mirrors
+    );
+    let hosts = env.certs_dir.join("docker.io/hosts.toml");
+    assert!(hub
+        .check("mirror.live")
+        .message
+        .contains(&format!("in {}", hosts.display())));
+    assert_eq!(
+        hub.mirrors[1].fix.as_deref(),
+        Some(format!("regctl mirror remove {plain} --for docker.io").as_str())
+    );
+    // The classic store reads daemon.json alone.
+    env.write_daemon(&format!("{{\"registry-mirrors\": [\"{DEAD}\"]}}"));
+    let (doc, _) = doctor(&env, &args);
+    let urls: Vec<&str> = doc.hub().mirrors.iter().map(|p| p.url.as_str()).collect();
+    assert_eq!(urls, [DEAD]);
 }

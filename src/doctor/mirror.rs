@@ -47,7 +47,10 @@ impl Verdict {
 #[derive(Debug, Clone, Serialize)]
 pub struct MirrorProbe {
     pub url: String,
-    /// Its place in daemon.json's list, from 1 (dockerd tries them in this order).
+    /// The file that lists it: daemon.json, or certs.d/docker.io/hosts.toml (dockerd 28+ with
+    /// the containerd image store uses that list instead when it has mirrors).
+    pub source: String,
+    /// Its place in that list, from 1 (dockerd tries them in this order).
     pub position: usize,
     pub verdict: Verdict,
     /// Time from the DNS lookup to the manifest answer, for a mirror that serves the image.
@@ -56,17 +59,38 @@ pub struct MirrorProbe {
     pub fix: Option<String>,
 }
 
-/// The mirrors of daemon.json, probed at once; fastest first, then those that do not serve.
+/// Docker Hub's mirrors as dockerd uses them, probed at once; fastest first, then those that
+/// do not serve.
 pub fn probe_all(inputs: &Inputs) -> Vec<MirrorProbe> {
     let config = JsonFile::read(&inputs.daemon_config, FileKind::DAEMON_JSON)
         .map(|f| f.value)
         .unwrap_or_default();
-    let urls = daemon_config::string_list(&config, daemon_config::MIRRORS)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
     let insecure = InsecureRegistries::from_config(&config);
     let target = inputs.dockerd.target(&config);
+    let hosts_toml = inputs
+        .certs_dir
+        .join("docker.io")
+        .join(crate::files::hosts_toml::HOSTS_TOML);
+    let from_hosts: Vec<String> = if target.containerd_store() && target.version().at_least(28, 0) {
+        std::fs::read_to_string(&hosts_toml)
+            .ok()
+            .and_then(|t| t.parse::<toml_edit::DocumentMut>().ok())
+            .map(|d| crate::files::hosts_toml::mirrors(&d, "docker.io"))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let (urls, source) = if from_hosts.is_empty() {
+        let urls = daemon_config::string_list(&config, daemon_config::MIRRORS)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        (urls, "daemon.json".to_string())
+    } else {
+        (from_hosts, hosts_toml.display().to_string())
+    };
+    let in_hosts_toml = source != "daemon.json";
+    let source = &source;
     let mut probes: Vec<MirrorProbe> = std::thread::scope(|scope| {
         let handles: Vec<_> = urls
             .iter()
@@ -74,7 +98,11 @@ pub fn probe_all(inputs: &Inputs) -> Vec<MirrorProbe> {
             .map(|(i, url)| {
                 let insecure = insecure.clone();
                 let dropped = daemon_config::http_mirror_warning(url, &insecure, &target);
-                scope.spawn(move || probe(url, i + 1, dropped, &insecure, inputs))
+                scope.spawn(move || {
+                    let mut p = probe(url, i + 1, dropped, &insecure, inputs, in_hosts_toml);
+                    p.source.clone_from(source);
+                    p
+                })
             })
             .collect();
         handles
@@ -82,7 +110,7 @@ pub fn probe_all(inputs: &Inputs) -> Vec<MirrorProbe> {
             .map(|h| h.join().expect("a mirror probe does not panic"))
             .collect()
     });
-    judge_speed(&mut probes);
+    judge_speed(&mut probes, in_hosts_toml);
     probes.sort_by_key(|p| (rank(p.verdict), p.latency_ms, p.position));
     probes
 }
@@ -97,7 +125,7 @@ fn rank(v: Verdict) -> u8 {
 
 /// Marks live mirrors far behind the fastest as slow; the fix moves one that is listed before
 /// a faster mirror to the end of the list.
-fn judge_speed(probes: &mut [MirrorProbe]) {
+fn judge_speed(probes: &mut [MirrorProbe], in_hosts_toml: bool) {
     let Some(fastest) = probes
         .iter()
         .filter(|p| p.verdict.serves())
@@ -123,7 +151,7 @@ fn judge_speed(probes: &mut [MirrorProbe]) {
             let before_faster = serving
                 .iter()
                 .any(|(pos, other)| *pos > p.position && *other < ms);
-            p.fix = before_faster.then(|| hints::mirror_move_last(&p.url));
+            p.fix = before_faster.then(|| hints::mirror_move_last(&p.url, in_hosts_toml));
         }
     }
 }
@@ -136,6 +164,7 @@ fn probe(
     dropped: Option<String>,
     insecure: &InsecureRegistries,
     inputs: &Inputs,
+    in_hosts_toml: bool,
 ) -> MirrorProbe {
     let started = Instant::now();
     let used = match &dropped {
@@ -144,11 +173,12 @@ fn probe(
     };
     let mut out = MirrorProbe {
         url: url.to_string(),
+        source: String::new(),
         position,
         verdict: Verdict::Dead,
         latency_ms: None,
         message: String::new(),
-        fix: Some(hints::mirror_remove(url)),
+        fix: Some(hints::mirror_remove(url, in_hosts_toml)),
     };
     match serve(&used, insecure, inputs) {
         Ok(()) => {
@@ -324,8 +354,8 @@ pub fn checks(probes: &[MirrorProbe]) -> Vec<Check> {
                 id,
                 status,
                 format!(
-                    "mirror {} (#{} in daemon.json): {}",
-                    p.url, p.position, p.message
+                    "mirror {} (#{} in {}): {}",
+                    p.url, p.position, p.source, p.message
                 ),
             );
             c.fix = p.fix.clone();
@@ -378,8 +408,8 @@ pub fn fallback(probes: &[MirrorProbe]) -> Option<Check> {
         Some(0) => Check::ok(
             ids::MIRROR_FALLBACK,
             format!(
-                "dockerd pulls Docker Hub images through {}, the first mirror in daemon.json",
-                ordered[0].url
+                "dockerd pulls Docker Hub images through {}, the first mirror in {}",
+                ordered[0].url, ordered[0].source
             ),
         ),
         Some(i) => Check::warn(
@@ -420,6 +450,7 @@ mod tests {
     fn live(position: usize, ms: u64) -> MirrorProbe {
         MirrorProbe {
             url: format!("http://m{position}"),
+            source: "daemon.json".into(),
             position,
             verdict: Verdict::Live,
             latency_ms: Some(ms),
@@ -431,7 +462,7 @@ mod tests {
     #[test]
     fn a_far_slower_mirror_listed_first_is_slow_and_moved_last() {
         let mut p = vec![live(1, 2000), live(2, 30), live(3, 900)];
-        judge_speed(&mut p);
+        judge_speed(&mut p, false);
         assert_eq!(p[0].verdict, Verdict::Slow);
         assert!(p[0]
             .fix

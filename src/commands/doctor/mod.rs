@@ -10,13 +10,13 @@ use crate::cli::DoctorArgs;
 use crate::context::Context;
 use crate::doctor::{self, explain, Inputs};
 use crate::error::{Error, Result};
-use crate::files::daemon_config::{self, InsecureEntry};
 use crate::files::json_file::{FileKind, JsonFile};
 use crate::output::Outcome;
 use crate::registry::engine::{Detecting, Engine};
-use crate::registry::names::{self, RegistryName};
+use crate::registry::names;
 
 pub mod render;
+mod targets;
 
 pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<Outcome> {
     if let Some(text) = &args.explain {
@@ -29,7 +29,7 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<Outcome> {
     }
     let inputs = inputs(ctx, args.timeout, &args.probe_image)?;
     let targets = if args.registries.is_empty() {
-        configured_registries(ctx)
+        targets::configured(ctx)
     } else {
         args.registries
             .iter()
@@ -94,42 +94,6 @@ pub fn inputs(ctx: &Context, timeout: f64, probe_image: &str) -> Result<Inputs> 
         docker_hub_ip: ctx.env.docker_hub_ip,
         probe_image: probe_image.to_string(),
     })
-}
-
-/// Every registry config.json and daemon.json name, once each, sorted by host, then Docker
-/// Hub (every docker pulls from it; its mirrors are judged in its report, as mirrors).
-fn configured_registries(ctx: &Context) -> Vec<RegistryName> {
-    let mut raw: Vec<String> = Vec::new();
-    if let Ok(client) = JsonFile::read(&ctx.paths.client_config(), FileKind::CLIENT_CONFIG) {
-        for key in ["auths", "credHelpers"] {
-            if let Some(map) = client.value.get(key).and_then(Value::as_object) {
-                raw.extend(map.keys().cloned());
-            }
-        }
-    }
-    if let Ok(daemon) = JsonFile::read(&ctx.paths.daemon_config, FileKind::DAEMON_JSON) {
-        for entry in daemon_config::string_list(&daemon.value, daemon_config::INSECURE)
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-        {
-            if let Ok((InsecureEntry::Host(h), _)) = daemon_config::parse_insecure(&entry) {
-                raw.push(h);
-            }
-        }
-    }
-    let mut out: Vec<RegistryName> = Vec::new();
-    for r in raw {
-        if let Ok(n) = names::parse(&r) {
-            if !out.iter().any(|o| o.host == n.host) {
-                out.push(n);
-            }
-        }
-    }
-    out.retain(|n| !n.is_docker_hub);
-    out.sort_by(|a, b| a.host.cmp(&b.host));
-    out.extend(names::parse("docker.io").ok());
-    out
 }
 
 /// The Docker whose rules apply: the binaries on PATH and daemon.json.
