@@ -316,8 +316,11 @@ fn a_bare_doctor_on_a_fresh_machine_checks_docker_hub_and_says_files_are_absent(
 fn with_no_name_server_answering_doctor_says_dns_is_down_not_check_the_spelling() {
     let env = TestEnv::new();
     // The namespace's resolv.conf names 127.0.0.1, where nothing listens on port 53.
-    let d = Dockerd::namespace(Mode::V28);
-    d.write_daemon_json(&format!("{{\"registry-mirrors\": [\"{DEAD}\"]}}\n"));
+    let mut d = Dockerd::namespace(Mode::V28);
+    // daemon.json's `dns` (the containers' resolvers) is asked too, and named.
+    d.write_daemon_json(&format!(
+        "{{\"registry-mirrors\": [\"{DEAD}\"], \"dns\": [\"127.0.0.1\"]}}\n"
+    ));
     let name = "registry.regctl-test.invalid:5000";
     let run = d.regctl(
         &env,
@@ -328,7 +331,12 @@ fn with_no_name_server_answering_doctor_says_dns_is_down_not_check_the_spelling(
     assert_eq!(registry.registry, name);
     let down = registry.check("dns.down");
     assert_eq!(down.status, "fail");
-    assert!(down.message.contains("127.0.0.1"), "{down:?}");
+    assert!(down.message.contains("127.0.0.1: "), "{down:?}");
+    assert!(
+        down.message
+            .contains("daemon.json \"dns\" (containers' resolvers, not dockerd's): 127.0.0.1: "),
+        "{down:?}"
+    );
     assert!(
         down.fix.as_deref().unwrap().contains("/etc/resolv.conf"),
         "{down:?}"
@@ -338,6 +346,22 @@ fn with_no_name_server_answering_doctor_says_dns_is_down_not_check_the_spelling(
     assert_eq!(hub.mirrors.len(), 1);
     assert_eq!(hub.mirrors[0].verdict, "dns_down", "{:?}", hub.mirrors[0]);
     assert_eq!(hub.check("mirror.dns_down").status, "fail");
+
+    // dockerd's own words for it are the ones doctor quotes.
+    match d.launch() {
+        Started::Listening => {}
+        Started::Refused(log) => panic!("dockerd did not start:\n{log}"),
+    }
+    let said = d.docker(
+        &env,
+        std::path::Path::new("/usr/bin/docker"),
+        &["pull", &format!("{name}/x:1")],
+    );
+    let quoted = "dial tcp: lookup registry.regctl-test.invalid on 127.0.0.1:53: read udp ";
+    assert!(said.stderr.contains(quoted), "{said:?}");
+    assert!(said.stderr.contains("connection refused"), "{said:?}");
+    let want = "dial tcp: lookup registry.regctl-test.invalid on 127.0.0.1:53: read udp ...: connection refused";
+    assert!(down.message.contains(want), "{down:?}");
 }
 
 /// dockerd with `[dead, live]`: doctor says the dead mirror fails first and the live one serves

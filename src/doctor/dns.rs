@@ -168,9 +168,10 @@ pub fn down_check(host: &str, inputs: &Inputs) -> Option<Check> {
             .join("; ")
     };
     let mut msg = format!(
-        "DNS is down: no name server in {} answers ({}), so no name resolves, {host} included; docker reports \"dial tcp: lookup {host}: ... server misbehaving\" or \"i/o timeout\"",
+        "DNS is down: no name server in {} answers ({}), so no name resolves, {host} included; docker reports \"dial tcp: lookup {host} on {}:53: read udp ...: connection refused\" (or \"i/o timeout\" when the server drops queries)",
         inputs.resolv_conf.display(),
-        list(&probes)
+        list(&probes),
+        probes[0].server
     );
     let daemon: Vec<ServerProbe> = daemon_dns(inputs)
         .into_iter()
