@@ -519,10 +519,27 @@ pub enum MirrorCommand {
     },
     /// List mirrors: daemon.json's, every hosts.toml's (docker and containerd) and
     /// registries.conf.d's
+    ///
+    /// With --probe, each Docker Hub mirror of daemon.json is tested instead (DNS, TCP, TLS,
+    /// /v2/, and whether it serves the probe image's manifest) and listed fastest first with
+    /// its verdict (live, slow, not a mirror, dead) and fix, then what dockerd does with the
+    /// list: it tries the mirrors in order, then Docker Hub itself.
     #[command(after_help = "Examples:
   regctl mirror list
-  regctl mirror list -o json | jq '.hosts[] | {registry, mirrors}'")]
-    List,
+  regctl mirror list -o json | jq '.hosts[] | {registry, mirrors}'
+  regctl mirror list --probe
+  regctl mirror list --probe --probe-image library/busybox:latest -o json | jq '.mirrors[] | {url, verdict, latency_ms}'")]
+    List {
+        /// Test each Docker Hub mirror and list them fastest first
+        #[arg(long)]
+        probe: bool,
+        /// The image a mirror must serve (HEAD of its manifest)
+        #[arg(long, value_name = "IMAGE", requires = "probe", default_value = crate::doctor::mirror::DEFAULT_PROBE_IMAGE)]
+        probe_image: String,
+        /// Seconds each network phase of a probe may take
+        #[arg(long, value_name = "SECS", requires = "probe", default_value_t = 10.0)]
+        timeout: f64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -621,4 +638,8 @@ pub struct DoctorArgs {
     /// Explain a pasted docker/containerd error (offline): likely causes, checks and fixes
     #[arg(long, value_name = "ERROR TEXT", conflicts_with = "registries")]
     pub explain: Option<String>,
+
+    /// The image a Docker Hub mirror must serve to count as one (HEAD of its manifest)
+    #[arg(long, value_name = "IMAGE", default_value = crate::doctor::mirror::DEFAULT_PROBE_IMAGE)]
+    pub probe_image: String,
 }

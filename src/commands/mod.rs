@@ -130,7 +130,11 @@ fn run(command: Command, ctx: &Context, printer: &Printer) -> Result<Outcome> {
                 registry,
                 targets,
             } => mirror::remove::run(&urls, registry.as_deref(), targets, ctx),
-            MirrorCommand::List => mirror::list::run(ctx),
+            MirrorCommand::List {
+                probe,
+                probe_image,
+                timeout,
+            } => mirror::list::run(probe, &probe_image, timeout, ctx),
         },
         Command::Insecure(i) => match i {
             InsecureCommand::Add { entries, targets } => insecure::add::run(&entries, targets, ctx),

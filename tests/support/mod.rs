@@ -148,6 +148,9 @@ impl TestEnv {
             // Never the real instance metadata address: tests that want IMDS point
             // AWS_EC2_METADATA_SERVICE_ENDPOINT at a loopback stand-in and set this to false.
             ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+            // Docker Hub is never reached from a test: a bare doctor (which always checks it)
+            // finds it on loopback, where nothing listens on 443, and fails at once.
+            ("REGCTL_DOCKER_HUB_IP".into(), "127.0.0.1".into()),
         ];
         vars.extend(self.extra_env.iter().cloned());
         vars
