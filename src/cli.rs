@@ -246,6 +246,7 @@ pub enum Command {
   regctl login registry.example.com -u alice
   printf '%s' \"$TOKEN\" | regctl login ghcr.io -u alice --password-stdin --store keychain
   regctl login 10.0.0.5:5000 -u ci --password-stdin --store file -o json < pw.txt
+  regctl login registry.example.com -u alice --store helper:pass
   regctl login 123456789012.dkr.ecr.eu-west-1.amazonaws.com
   regctl login 123456789012.dkr.ecr.eu-west-1.amazonaws.com --profile prod
   aws sso login --profile dev && regctl login 123456789012.dkr-ecr.eu-west-1.on.aws --profile dev
@@ -424,7 +425,7 @@ pub struct LoginArgs {
     /// Where to keep the secret: auto (credHelpers/credsStore if configured, else the OS
     /// keychain when reachable, else plain text), file, keychain, or helper:NAME
     #[arg(long, default_value = "auto", value_name = "STORE")]
-    pub store: String,
+    pub store: crate::creds::ops::login::StoreChoice,
 
     /// Store the credentials without checking them against the registry (an ECR login always
     /// asks AWS for a token, which checks the AWS credentials)
@@ -460,7 +461,8 @@ pub enum CredsCommand {
     /// Move plain-text credentials from config.json into the keychain (credHelpers -> regctl)
     #[command(after_help = "Examples:
   regctl creds migrate --to keychain --check
-  regctl creds migrate --to keychain --diff")]
+  regctl creds migrate --to keychain --diff
+  regctl creds migrate --to keychain -o json")]
     Migrate {
         /// The destination store
         #[arg(long, value_enum)]
@@ -545,10 +547,27 @@ pub enum MirrorCommand {
     },
     /// List mirrors: daemon.json's, every hosts.toml's (docker and containerd) and
     /// registries.conf.d's
+    ///
+    /// With --probe, each Docker Hub mirror of daemon.json is tested instead (DNS, TCP, TLS,
+    /// /v2/, and whether it serves the probe image's manifest) and listed fastest first with
+    /// its verdict (live, slow, not a mirror, dead) and fix, then what dockerd does with the
+    /// list: it tries the mirrors in order, then Docker Hub itself.
     #[command(after_help = "Examples:
   regctl mirror list
-  regctl mirror list -o json | jq '.hosts[] | {registry, mirrors}'")]
-    List,
+  regctl mirror list -o json | jq '.hosts[] | {registry, mirrors}'
+  regctl mirror list --probe
+  regctl mirror list --probe --probe-image library/busybox:latest -o json | jq '.mirrors[] | {url, verdict, latency_ms}'")]
+    List {
+        /// Test each Docker Hub mirror and list them fastest first
+        #[arg(long)]
+        probe: bool,
+        /// The image a mirror must serve (HEAD of its manifest)
+        #[arg(long, value_name = "IMAGE", requires = "probe", default_value = crate::doctor::mirror::DEFAULT_PROBE_IMAGE)]
+        probe_image: String,
+        /// Seconds each network phase of a probe may take
+        #[arg(long, value_name = "SECS", requires = "probe", default_value = "10", value_parser = timeout_secs)]
+        timeout: std::time::Duration,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -647,4 +666,8 @@ pub struct DoctorArgs {
     /// Explain a pasted docker/containerd error (offline): likely causes, checks and fixes
     #[arg(long, value_name = "ERROR TEXT", conflicts_with = "registries")]
     pub explain: Option<String>,
+
+    /// The image a Docker Hub mirror must serve to count as one (HEAD of its manifest)
+    #[arg(long, value_name = "IMAGE", default_value = crate::doctor::mirror::DEFAULT_PROBE_IMAGE)]
+    pub probe_image: String,
 }

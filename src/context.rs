@@ -28,6 +28,9 @@ pub struct Environment {
     pub docker_service_dir: Option<PathBuf>,
     /// The AWS variables ECR logins honour (credentials, profile, region, endpoints, files).
     pub aws: crate::creds::ecr::AwsEnv,
+    /// REGCTL_DOCKER_HUB_IP: the address Docker Hub's names resolve to for doctor's probes,
+    /// instead of DNS (the tests point it at loopback, so Docker Hub itself is never reached).
+    pub docker_hub_ip: Option<std::net::IpAddr>,
 }
 
 impl Environment {
@@ -54,6 +57,9 @@ impl Environment {
             proxy: crate::files::proxies::ProxyEnv::from_lookup(|k| std::env::var(k).ok()),
             docker_service_dir: path("REGCTL_DOCKER_SERVICE_DIR"),
             aws: crate::creds::ecr::AwsEnv::from_lookup(|k| std::env::var(k).ok()),
+            docker_hub_ip: std::env::var("REGCTL_DOCKER_HUB_IP")
+                .ok()
+                .and_then(|v| v.parse().ok()),
         }
     }
 
@@ -149,6 +155,8 @@ pub struct Paths {
     /// Where the OS keychain is reached (the D-Bus session bus on Linux).
     pub keychain: crate::creds::keychain::KeychainEnv,
     pub rootless: bool,
+    /// The system resolver's configuration (doctor reads its name servers).
+    pub resolv_conf: PathBuf,
 }
 
 impl Paths {
@@ -226,6 +234,7 @@ impl Paths {
                 env.euid,
             ),
             rootless,
+            resolv_conf: PathBuf::from("/etc/resolv.conf"),
         }
     }
 

@@ -10,6 +10,7 @@ use crate::files::certs_dir::x509::{BundleError, CertInfo, KeyError};
 use crate::files::certs_dir::CertsError;
 use crate::files::daemon_config::DaemonConfigError;
 use crate::files::docker_config::DockerConfigError;
+use crate::files::dockerd_process::ProcessError;
 use crate::files::json_file::FileError;
 use crate::hints;
 use crate::registry::client::RegistryError;
@@ -74,25 +75,9 @@ pub enum Error {
     #[error(transparent)]
     Name(#[from] crate::names::NameError),
 
-    #[error("cannot read the dockerd pidfile {path}: {source}")]
-    Pidfile {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-
-    #[error("{path} does not hold a process id: {content:?}")]
-    PidfileGarbage { path: PathBuf, content: String },
-
-    #[error("dockerd (pid {pid} from {path}) is not running")]
-    DaemonNotRunning { pid: i32, path: PathBuf },
-
-    #[error("cannot signal dockerd (pid {pid}): {source}")]
-    Signal {
-        pid: i32,
-        #[source]
-        source: io::Error,
-    },
+    /// dockerd's pidfile, or the process it names (`daemon reload`).
+    #[error(transparent)]
+    Process(#[from] ProcessError),
 
     /// certs.d: a registry name, certificate, key or pin that regctl refuses (file errors are `File`).
     #[error(transparent)]
@@ -128,15 +113,8 @@ pub enum Error {
     Input { what: &'static str, detail: String },
 
     /// `--store file` while `credsStore` sends every registry to a helper.
-    #[error("{path} sets credsStore={helper:?}, so docker would not read plain-text credentials for {server}")]
-    FileStoreShadowed {
-        path: PathBuf,
-        helper: String,
-        server: String,
-    },
-
-    #[error("{0:?} is not a store; use auto, file, keychain or helper:NAME")]
-    BadStore(String),
+    #[error(transparent)]
+    FileStoreShadowed(crate::creds::ops::FileStoreShadowed),
 
     /// `--store keychain` or `helper:NAME` for an ECR login: a 12-hour token kept there would
     /// never be refreshed.
@@ -158,6 +136,71 @@ pub enum Error {
         /// The option that pins this server (`--fingerprint`, or `--realm-fingerprint`).
         pin_flag: &'static str,
     },
+}
+
+/// A credential operation's failure is the core error it wraps.
+impl From<crate::creds::ops::OpsError> for Error {
+    fn from(e: crate::creds::ops::OpsError) -> Self {
+        use crate::creds::ops::OpsError;
+        match e {
+            OpsError::File(e) => Error::File(e),
+            OpsError::DockerConfig(e) => Error::DockerConfig(e),
+            OpsError::Creds(e) => Error::Creds(e),
+            OpsError::Registry(e) => Error::Registry(e),
+            OpsError::Ecr(e) => Error::Ecr(e),
+            OpsError::FileStoreShadowed(e) => Error::FileStoreShadowed(e),
+        }
+    }
+}
+
+/// A file operation of `trust-ca` fails with the core error it wraps.
+impl From<crate::files::trust::TrustError> for Error {
+    fn from(e: crate::files::trust::TrustError) -> Self {
+        use crate::files::trust::TrustError;
+        match e {
+            TrustError::Certs(e) => e.into(),
+            TrustError::File(e) => Error::File(e),
+            TrustError::System(e) => Error::SystemTrust(e),
+        }
+    }
+}
+
+impl Error {
+    /// A `trust-ca --from-server` failure; a refusal about the presented chain keeps every
+    /// certificate with it, and `pin_flag` (the option that pins this server) for its hint.
+    pub fn from_server(
+        e: crate::registry::from_server::FromServerError,
+        pin_flag: &'static str,
+    ) -> Error {
+        use crate::registry::from_server::FromServerError;
+        match e {
+            FromServerError::Certs(e) => e.into(),
+            FromServerError::Probe(e) => Error::TlsProbe(e),
+            FromServerError::Registry(e) => Error::Registry(e),
+            FromServerError::Presented {
+                error,
+                presented,
+                fetched,
+            } => Error::Presented {
+                error: Box::new(Error::from_server(*error, pin_flag)),
+                presented,
+                fetched,
+                pin_flag,
+            },
+        }
+    }
+}
+
+/// A daemon.json list edit fails with the core error it wraps.
+impl From<crate::files::daemon_lists::ListError> for Error {
+    fn from(e: crate::files::daemon_lists::ListError) -> Self {
+        use crate::files::daemon_lists::ListError;
+        match e {
+            ListError::File(e) => Error::File(e),
+            ListError::Invalid(e) => Error::InvalidValue(e),
+            ListError::InFile { path, source } => Error::DaemonConfig { path, source },
+        }
+    }
 }
 
 impl From<CertsError> for Error {
@@ -223,10 +266,12 @@ impl Error {
                 _ => None,
             },
             Error::ValueNotJson { key, value, .. } => Some(hints::quote_json_string(key, value)),
-            Error::Signal { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
+            Error::Process(ProcessError::Signal { source, .. })
+                if source.kind() == io::ErrorKind::PermissionDenied =>
+            {
                 Some(hints::rerun_with_sudo(argv))
             }
-            Error::Pidfile { .. } | Error::DaemonNotRunning { .. } => {
+            Error::Process(ProcessError::Pidfile { .. } | ProcessError::NotRunning { .. }) => {
                 Some(hints::dockerd_not_running(rootless))
             }
             Error::DaemonConfig { source, .. } | Error::InvalidValue(source) => {
@@ -247,7 +292,7 @@ impl Error {
             Error::Creds(e) => creds_hint(e),
             Error::Registry(e) => registry_hint(e),
             Error::CannotPrompt { .. } => Some(hints::login_non_interactive(argv)),
-            Error::FileStoreShadowed { helper, .. } => Some(hints::file_store_shadowed(helper)),
+            Error::FileStoreShadowed(e) => Some(hints::file_store_shadowed(&e.helper)),
             Error::EcrStore(_) => Some(hints::ecr_default_store(argv)),
             _ => None,
         }

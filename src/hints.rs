@@ -943,14 +943,6 @@ pub fn pull_through_mirror() -> String {
         .into()
 }
 
-/// A mirror that does not serve what is asked: take it out of registry-mirrors.
-pub fn remove_mirror(url: &str) -> String {
-    format!(
-        "sudo regctl mirror remove {} && sudo regctl daemon reload",
-        shell_quote(url)
-    )
-}
-
 /// The name does not resolve.
 pub fn check_name(name: &str) -> String {
     format!("check the name: getent hosts {name}")
@@ -984,6 +976,74 @@ pub fn login_file_store(host: &str) -> String {
 /// A Harbor robot account whose `$name` the shell expanded: single quotes keep it.
 pub fn quote_robot_account(host: &str) -> String {
     format!("quote the name in single quotes so the shell leaves $ alone: printf '%s' \"$TOKEN\" | regctl login {host} -u 'robot$NAME' --password-stdin (or: docker login {host} -u 'robot$NAME')")
+}
+
+// Mirrors and DNS (issue 14)
+
+/// A Docker Hub mirror that is dead or serves no Docker Hub content: take it out of the list
+/// dockerd uses (daemon.json, reloaded; or certs.d/docker.io/hosts.toml, read on every pull).
+pub fn mirror_remove(url: &str, in_hosts_toml: bool) -> String {
+    format!(
+        "{}{}",
+        mirror_edit("remove", url, in_hosts_toml),
+        reload_unless(in_hosts_toml)
+    )
+}
+
+/// A slow mirror listed before a faster one: move it to the end of the list (dockerd tries
+/// mirrors in order).
+pub fn mirror_move_last(url: &str, in_hosts_toml: bool) -> String {
+    format!(
+        "move it last: {} && {}{}",
+        mirror_edit("remove", url, in_hosts_toml),
+        mirror_edit("add", url, in_hosts_toml),
+        reload_unless(in_hosts_toml)
+    )
+}
+
+fn mirror_edit(verb: &str, url: &str, in_hosts_toml: bool) -> String {
+    let target = if in_hosts_toml {
+        " --for docker.io"
+    } else {
+        ""
+    };
+    format!("regctl mirror {verb} {}{target}", shell_quote(url))
+}
+
+fn reload_unless(in_hosts_toml: bool) -> &'static str {
+    if in_hosts_toml {
+        ""
+    } else {
+        " && regctl daemon reload"
+    }
+}
+
+/// Docker Hub itself refuses or drops the connection from this host.
+pub fn docker_hub_unreachable() -> String {
+    "Docker Hub is not reachable from this host (firewall, proxy or no internet): give dockerd a mirror that is, regctl mirror add https://MIRROR && regctl daemon reload, or a proxy (HTTPS_PROXY in a docker.service drop-in)".to_string()
+}
+
+/// No name server of the resolver answers: every name fails, not one.
+pub fn dns_down(resolv_conf: &str) -> String {
+    format!(
+        "point {} at a name server that answers (resolvectl status shows systemd-resolved's), then test it: getent hosts registry-1.docker.io",
+        shell_quote(resolv_conf)
+    )
+}
+
+/// A name the name servers say does not exist.
+pub fn dns_no_such_host(host: &str) -> String {
+    format!(
+        "check the spelling of {host}; for a registry without DNS, add it to /etc/hosts: echo 'IP {host}' | sudo tee -a /etc/hosts"
+    )
+}
+
+/// Name servers answer, but not within the time for this name.
+pub fn dns_slow(resolv_conf: &str) -> String {
+    format!(
+        "check the resolvers in {} (resolvectl status) and that they answer",
+        shell_quote(resolv_conf)
+    )
 }
 
 #[cfg(test)]

@@ -317,6 +317,34 @@ impl Printer {
             }
         }
     }
+
+    /// What a prompt shows before it asks: on stderr whatever the format, since the person at
+    /// the terminal is asked (JSON on stdout stays one document).
+    pub fn before_prompt(&self, lines: &[String]) {
+        let mut out = String::new();
+        for l in lines {
+            out.push_str(l);
+            out.push('\n');
+        }
+        let _ = std::io::stderr().write_all(out.as_bytes());
+    }
+
+    /// A credential helper's message for people and logs (`warning: ...`, `error: ...`, each
+    /// with its hint), on stderr and uncoloured: stdout is the helper protocol.
+    pub fn helper_note(&self, label: &str, text: &str, hint: Option<&str>) {
+        let mut out = format!("{label}: {text}\n");
+        if let Some(h) = hint {
+            out.push_str(&format!("hint: {h}\n"));
+        }
+        let _ = std::io::stderr().write_all(out.as_bytes());
+    }
+
+    /// One line on stdout exactly as given (the helper's usage line); a closed stdout is
+    /// nothing to report for a usage line.
+    pub fn stdout_line(&self, line: &str) {
+        let mut out = io::stdout().lock();
+        let _ = writeln!(out, "{line}").and_then(|_| out.flush());
+    }
 }
 
 /// Every string of a JSON document with the userinfo of URLs in it masked (proxy passwords).

@@ -8,11 +8,11 @@ use serde_json::{json, Value};
 
 use crate::keychain::helper;
 use crate::support::creds::{
-    assert_refused, client_config, htpasswd_registry, login, login_bob_unverified, skopeo_inspect,
-    write_config, PASSWORD, USER,
+    client_config, htpasswd_registry, login, login_bob_unverified, skopeo_inspect, write_config,
+    PASSWORD, USER,
 };
 use crate::support::keyring::SecretService;
-use crate::support::{regctl_bin, TestEnv};
+use crate::support::{assert_refused, regctl_bin, TestEnv};
 
 #[test]
 fn docker_credential_regctl_speaks_the_protocol_exactly() {
@@ -195,6 +195,6 @@ fn missing_failing_or_garbage_helpers_are_clear_errors_and_change_nothing() {
         ),
     ] {
         let run = login_bob_unverified(&env, host, &[]);
-        assert_refused(&env, &run, &[want, "hint:"], &state);
+        assert_refused(&run, &[want, "hint:"], &env.client_config_path(), &state);
     }
 }

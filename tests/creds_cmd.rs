@@ -5,11 +5,11 @@ use serde_json::json;
 
 use crate::keychain::helper;
 use crate::support::creds::{
-    assert_refused, client_config, htpasswd_registry, login, login_bob_unverified,
-    path_with_helper, skopeo_inspect, write_config, PASSWORD, USER,
+    client_config, htpasswd_registry, login, login_bob_unverified, path_with_helper,
+    skopeo_inspect, write_config, PASSWORD, USER,
 };
 use crate::support::keyring::{no_secret_service, SecretService};
-use crate::support::{FileState, TestEnv};
+use crate::support::{assert_refused, FileState, TestEnv};
 
 #[test]
 fn migrate_moves_plain_text_into_the_keychain_idempotently() {
@@ -102,9 +102,9 @@ fn migrate_without_a_keychain_is_refused_and_writes_nothing() {
     ] {
         let run = env.run(args);
         assert_refused(
-            &env,
             &run,
             &["the OS keychain is not available", "hint:"],
+            &env.client_config_path(),
             &state,
         );
     }
@@ -131,4 +131,25 @@ fn creds_store_is_used_by_auto_login_and_listed() {
         doc["credentials"],
         json!([{"registry": "s.example.com", "store": "helper:secretservice", "username": "bob", "plaintext": false, "error": null}])
     );
+}
+
+#[test]
+fn usage_errors_in_store_values_exit_2_and_leave_config_alone() {
+    let env = TestEnv::new();
+    let config = env.client_config_path();
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, r#"{"auths": {"r.io": {"auth": "Ym9iOnB3"}}}"#).unwrap();
+    let state = FileState::of(&env.client_config_path());
+    let cases: &[&[&str]] = &[
+        &["creds", "migrate", "--to", "file"],
+        &["login", "r.io", "-u", "bob", "--store", "helper:"],
+        &["login", "r.io", "-u", "bob", "--store", "helper:a/b"],
+    ];
+    for args in cases {
+        let run = env.cmd().args(*args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("invalid value"), "{args:?}: {stderr}");
+        assert_eq!(FileState::of(&env.client_config_path()), state, "{args:?}");
+    }
 }

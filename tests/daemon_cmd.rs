@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::{age_file, assert_refused, FileState, TestEnv};
+use crate::support::{age_file, refused, FileState, TestEnv};
 
 const SAMPLE: &str = "{\n  \"debug\": false,\n  \"log-opts\": {\n    \"max-size\": \"10m\"\n  },\n  \"registry-mirrors\": [\"https://m.example.com/\"]\n}\n";
 
@@ -134,7 +134,7 @@ fn set_refuses_what_dockerd_would_refuse() {
         (vec!["daemon", "set", "log-level", "loud"], "not one of"),
         (vec!["daemon", "set", "debug.x", "1"], "must be an object"),
     ] {
-        assert_refused(&env, &env.daemon_json, &args, &[words]);
+        refused(&env, &env.daemon_json, &args, &[words]);
     }
     // --force sets an unknown key, with a warning.
     let (doc, code) = env.json(&["daemon", "set", "x-custom", "1", "--force"]);
@@ -301,7 +301,7 @@ fn reload_refuses_an_invalid_file_a_stale_pidfile_and_other_processes() {
 
     let stale = env.path("stale.pid");
     let reload_refused = |pidfile: &std::path::Path, words: &[&str]| {
-        assert_refused(
+        refused(
             &env,
             &env.daemon_json,
             &[

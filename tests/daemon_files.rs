@@ -247,9 +247,9 @@ fn a_utf8_bom_is_accepted_and_kept_as_dockerd_accepts_it() {
 }
 
 /// A mutating command on a prepared bad file: refused with a message naming the file.
-fn assert_refused(env: &TestEnv, args: &[&str], words: &str) {
+fn refused_naming_file(env: &TestEnv, args: &[&str], words: &str) {
     let path = env.daemon_json.display().to_string();
-    support::assert_refused(env, &env.daemon_json, args, &[path.as_str(), words]);
+    support::refused(env, &env.daemon_json, args, &[path.as_str(), words]);
 }
 
 const MUTATIONS: &[&[&str]] = &[
@@ -264,7 +264,7 @@ fn malformed_json_is_refused_with_its_position() {
     let env = TestEnv::new();
     env.write_daemon("{\n  \"debug\": true,\n  \"registry-mirrors\": [\"https://a/\"\n}\n");
     for args in MUTATIONS {
-        assert_refused(&env, args, "is not valid JSON");
+        refused_naming_file(&env, args, "is not valid JSON");
     }
     let run = env.run(&["mirror", "list"]);
     assert!(run.stderr.contains("line 4"), "{}", run.stderr);
@@ -281,7 +281,7 @@ fn top_level_array_or_string_is_refused() {
         let env = TestEnv::new();
         env.write_daemon(text);
         for args in MUTATIONS {
-            assert_refused(&env, args, found);
+            refused_naming_file(&env, args, found);
         }
     }
 }
@@ -290,19 +290,19 @@ fn top_level_array_or_string_is_refused() {
 fn registry_mirrors_as_a_string_is_refused() {
     let env = TestEnv::new();
     env.write_daemon("{\"registry-mirrors\": \"https://a.example.com\"}");
-    assert_refused(
+    refused_naming_file(
         &env,
         &["mirror", "add", "https://m.example.com"],
         "registry-mirrors must be an array of strings, not a string",
     );
-    assert_refused(
+    refused_naming_file(
         &env,
         &["mirror", "remove", "https://a.example.com"],
         "must be an array of strings",
     );
-    assert_refused(&env, &["mirror", "list"], "must be an array of strings");
+    refused_naming_file(&env, &["mirror", "list"], "must be an array of strings");
     env.write_daemon("{\"insecure-registries\": [\"ok:5000\", 5000]}");
-    assert_refused(
+    refused_naming_file(
         &env,
         &["insecure", "add", "r.local"],
         "insecure-registries must be an array of strings, not an array of numbers",
@@ -314,10 +314,10 @@ fn non_utf8_bytes_are_refused() {
     let env = TestEnv::new();
     fs::write(&env.daemon_json, b"{\"labels\": [\"caf\xE9\"]}").unwrap();
     for args in MUTATIONS {
-        assert_refused(&env, args, "is not UTF-8");
+        refused_naming_file(&env, args, "is not UTF-8");
     }
     fs::write(&env.daemon_json, b"\xFF\xFE{\x00}\x00").unwrap();
-    assert_refused(&env, &["mirror", "add", "https://m.example.com"], "UTF-16");
+    refused_naming_file(&env, &["mirror", "add", "https://m.example.com"], "UTF-16");
 }
 
 #[test]

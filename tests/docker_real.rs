@@ -10,8 +10,8 @@ use serde_json::Value;
 use crate::support::dockerd::{docker_clis, Dockerd, Mode};
 use crate::support::keyring::SecretService;
 use crate::support::netns::NetnsHost;
-use crate::support::pki::TestCa;
 use crate::support::registry::{Registry, RegistryOptions};
+use crate::support::site::{Site, SiteOptions};
 use crate::support::{Run, TestEnv};
 
 /// Every mode starts, the docker CLIs reach it through the default socket, it runs the expected
@@ -88,61 +88,17 @@ const USER: &str = "alice";
 const PASSWORD: &str = "s3cret-Passw0rd";
 
 /// A registry on its own network namespace (off loopback, so dockerd verifies its TLS), with
-/// `test/hello:v1` pushed by skopeo.
-struct Site {
-    host: NetnsHost,
-    /// Runs as long as the site.
-    _registry: Registry,
-    ca: TestCa,
-    /// `registry.regctl.test:PORT`
-    name: String,
+/// `test/hello:v1` pushed by skopeo; alice's password needed when `users`.
+fn tls_site(users: bool) -> Site {
+    Site::start(SiteOptions {
+        dns_name: NAME,
+        ca_name: Some("regctl dockerd test CA"),
+        user: users.then_some((USER, PASSWORD)),
+        repo: "test/hello",
+    })
 }
 
 impl Site {
-    fn tls(users: bool) -> Site {
-        let host = NetnsHost::new();
-        let ca = TestCa::new("regctl dockerd test CA");
-        // The chain with its CA, so that `trust-ca --from-server` can take the CA from it.
-        let mut chain = ca.server(&[NAME, &host.ip]);
-        chain.cert.push_str(&ca.pem.cert);
-        let registry = Registry::start_in(
-            RegistryOptions {
-                tls: Some(chain),
-                users: if users {
-                    vec![(USER.into(), PASSWORD.into())]
-                } else {
-                    Vec::new()
-                },
-                ..Default::default()
-            },
-            &host,
-        );
-        let seed = registry.dir.path().join("seed-certs");
-        std::fs::create_dir_all(&seed).unwrap();
-        std::fs::write(seed.join("ca.crt"), &ca.pem.cert).unwrap();
-        let creds = format!("{USER}:{PASSWORD}");
-        registry.seed_image(
-            "test/hello",
-            "v1",
-            users.then_some(creds.as_str()),
-            Some(&seed),
-        );
-        let name = format!("{NAME}:{}", registry.port);
-        Site {
-            host,
-            _registry: registry,
-            ca,
-            name,
-        }
-    }
-
-    /// The CA written into the sandbox, as argv for `trust-ca REGISTRY CA_FILE`.
-    fn ca_file(&self, env: &TestEnv) -> String {
-        let path = env.path("ca.pem");
-        std::fs::write(&path, &self.ca.pem.cert).unwrap();
-        path.display().to_string()
-    }
-
     fn image(&self) -> String {
         format!("{}/test/hello:v1", self.name)
     }
@@ -219,10 +175,10 @@ fn ok_stdin(d: &Dockerd, env: &TestEnv, args: &[&str], stdin: &str) -> Run {
 /// before and works after, in every mode and with every docker CLI.
 #[test]
 fn trust_ca_makes_docker_pull_work_in_every_mode() {
-    let site = Site::tls(false);
+    let site = tls_site(false);
     let env = TestEnv::new();
-    let ca_file = site.ca_file(&env);
-    let pin = Fingerprint::of(&site.ca.pem.der).to_string();
+    let ca_file = site.ca_file(&env, "ca");
+    let pin = Fingerprint::of(&site.ca().pem.der).to_string();
     let image = site.image();
     for mode in Mode::ALL {
         let d = site.dockerd(mode);
@@ -303,9 +259,9 @@ fn keychain_env() -> (SecretService, TestEnv) {
 /// reads from config.json or gets from docker-credential-regctl.
 #[test]
 fn login_file_and_keychain_make_docker_pull_work_in_every_mode() {
-    let site = Site::tls(true);
+    let site = tls_site(true);
     let (_ss, env) = keychain_env();
-    let ca_file = site.ca_file(&env);
+    let ca_file = site.ca_file(&env, "ca");
     let image = site.image();
     let login = |d: &Dockerd, store: &str| {
         ok_stdin(
@@ -351,9 +307,9 @@ fn login_file_and_keychain_make_docker_pull_work_in_every_mode() {
 /// regctl: the secret goes into (and out of) the keychain through docker-credential-regctl.
 #[test]
 fn docker_login_and_logout_go_through_docker_credential_regctl_in_every_mode() {
-    let site = Site::tls(true);
+    let site = tls_site(true);
     let (_ss, env) = keychain_env();
-    let ca_file = site.ca_file(&env);
+    let ca_file = site.ca_file(&env, "ca");
     let image = site.image();
     std::fs::create_dir_all(&env.docker_config).unwrap();
     for mode in Mode::ALL {

@@ -5,6 +5,7 @@ use std::fs;
 
 use serde_json::{json, Value};
 
+use crate::support::creds::login_stdin;
 use crate::support::registry::free_port;
 use crate::support::TestEnv;
 
@@ -15,12 +16,11 @@ fn doctor(env: &TestEnv, args: &[&str]) -> (Value, i32) {
     env.json(&all)
 }
 
-/// The check with this id in the report of `registry`.
+/// The check with this id in the report of `registry` ("local configuration": the machine's
+/// block, reported once).
 pub fn check<'a>(doc: &'a Value, registry: &str, id: &str) -> &'a Value {
-    let report = doc["registries"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let report = std::iter::once(&doc["local"])
+        .chain(doc["registries"].as_array().unwrap())
         .find(|r| r["registry"] == registry)
         .unwrap_or_else(|| panic!("no report for {registry} in {doc}"));
     report["checks"]
@@ -139,9 +139,11 @@ fn malformed_daemon_json() {
     let host = format!("127.0.0.1:{}", free_port());
     let (doc, code) = doctor(&env, &[&host, "--timeout", "3"]);
     assert_eq!(code, 1);
-    let c = check(&doc, &host, "config.daemon_json_invalid");
+    // The machine's files are judged once, in the local block, not in each registry's.
+    let c = check(&doc, "local configuration", "config.daemon_json_invalid");
     assert_eq!(c["status"], "fail");
     assert!(c["message"].as_str().unwrap().contains("is not valid JSON"));
+    assert!(!doc["registries"].to_string().contains("config."), "{doc}");
     // With nothing named anywhere, doctor still checks the local files.
     let (doc, code) = doctor(&env, &[]);
     assert_eq!(code, 1);
@@ -178,13 +180,11 @@ fn registries_are_reported_in_a_stable_order() {
         .iter()
         .map(|r| r["registry"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        [
-            "https://aa.regctl-test.invalid",
-            "zz.regctl-test.invalid:5000"
-        ]
-    );
+    // Mirrors are judged in Docker Hub's report (as mirrors), which always comes last.
+    assert_eq!(names, ["zz.regctl-test.invalid:5000", "docker.io"]);
+    let hub = &doc["registries"][1];
+    assert_eq!(hub["mirrors"][0]["url"], "https://aa.regctl-test.invalid");
+    assert_eq!(hub["mirrors"][0]["verdict"], "dead", "{hub}");
 }
 
 #[test]
@@ -235,25 +235,8 @@ fn statuses(doc: &Value, registry: &str) -> Vec<(String, String)> {
 
 /// Logs in to a test registry as alice, in plain text (the store does not matter to doctor).
 fn login(env: &TestEnv, host: &str, password: &str) {
-    let run = env
-        .cmd()
-        .args([
-            "login",
-            host,
-            "-u",
-            "alice",
-            "--password-stdin",
-            "--store",
-            "file",
-        ])
-        .write_stdin(password)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let run = login_stdin(env, host, "alice", password, &["--store", "file"]);
+    assert!(run.code == 0, "{}", run.stderr);
 }
 
 fn tls_registry(host: &NetnsHost, cert: crate::support::pki::Pem) -> Registry {
@@ -541,22 +524,14 @@ fn wrong_stored_password_and_no_stored_credentials() {
     assert_eq!(c["fix"], format!("regctl login {}", reg.host));
 
     // A password that was right once and changed since: stored without verification.
-    let run = env
-        .cmd()
-        .args([
-            "login",
-            &reg.host,
-            "-u",
-            "alice",
-            "--password-stdin",
-            "--store",
-            "file",
-            "--no-verify",
-        ])
-        .write_stdin("outdated")
-        .output()
-        .unwrap();
-    assert!(run.status.success());
+    let run = login_stdin(
+        &env,
+        &reg.host,
+        "alice",
+        "outdated",
+        &["--store", "file", "--no-verify"],
+    );
+    assert!(run.code == 0);
     let (doc, code) = doctor(&env, &[&reg.host, "--timeout", "5"]);
     assert_eq!(code, 1);
     let c = check(&doc, &reg.host, "auth.bad_credentials");

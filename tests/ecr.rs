@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use regctl::creds::ecr::{
@@ -13,6 +13,7 @@ use regctl::creds::ecr::{
 };
 
 use crate::support::aws::{AwsStack, Behaviour, TestKey};
+use crate::support::mode;
 
 const ACCOUNT: &str = "123456789012";
 const HOST: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
@@ -90,10 +91,6 @@ fn login(
         SystemTime::now(),
         false,
     )
-}
-
-fn mode(path: &Path) -> u32 {
-    fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 #[test]

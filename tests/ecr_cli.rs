@@ -10,9 +10,11 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::support::aws::{AwsStack, TestKey};
-use crate::support::creds::{client_config, helper_dir, path_with_helper, write_config};
+use crate::support::creds::{
+    client_config, helper_dir, login_stdin, path_with_helper, write_config,
+};
 use crate::support::registry::free_port;
-use crate::support::{age_file, assert_refused, tree_state, FileState, Run, TestEnv};
+use crate::support::{age_file, refused, tree_state, FileState, Run, TestEnv};
 
 pub(crate) const HOST: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 /// What moto mints for account 123456789012 (its token is base64("AWS:" + this)).
@@ -352,7 +354,7 @@ fn ecr_store_file_writes_the_token_into_auths_and_says_when_it_expires() {
     assert_no_secret(&run);
 
     // A store that would keep a 12-hour token without refreshing it is refused.
-    assert_refused(
+    refused(
         &env,
         &env.client_config_path(),
         &["login", HOST, "--store", "keychain"],
@@ -402,7 +404,7 @@ fn ecr_helper_serves_the_cache_without_aws_and_never_an_expired_token() {
     );
     assert!(run.stderr.contains("\nhint: check the network"), "{run:?}");
     // regctl login says the same, and leaves config.json alone.
-    let run = assert_refused(&env, &env.client_config_path(), &["login", HOST], &[&cause]);
+    let run = refused(&env, &env.client_config_path(), &["login", HOST], &[&cause]);
     assert_no_secret(&run);
 }
 
@@ -416,7 +418,7 @@ fn ecr_bad_aws_configuration_exits_1_and_writes_nothing() {
     let aws_dir = env.home.join(".aws");
     let refused = |args: &[&str], words: &[&str]| {
         let before = tree_state(env.dir.path());
-        let run = assert_refused(&env, &config, args, words);
+        let run = refused(&env, &config, args, words);
         assert_no_secret(&run);
         assert_eq!(
             tree_state(env.dir.path()),
@@ -531,21 +533,13 @@ fn non_ecr_hosts_and_passwords_take_the_usual_login() {
 
     // An ECR name with a password (aws ecr get-login-password | ...): stored as given, with a
     // note that regctl can mint tokens instead.
-    let out = env
-        .cmd()
-        .args([
-            "login",
-            HOST,
-            "-u",
-            "AWS",
-            "--password-stdin",
-            "--no-verify",
-        ])
-        .args(["--store", "file", "-o", "json"])
-        .write_stdin("pasted-token\n")
-        .output()
-        .unwrap();
-    let run = Run::from(out);
+    let run = login_stdin(
+        &env,
+        HOST,
+        "AWS",
+        "pasted-token\n",
+        &["--no-verify", "--store", "file", "-o", "json"],
+    );
     assert_eq!(run.code, 0, "{run:?}");
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     assert!(doc["notes"][0]

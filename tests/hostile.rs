@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::creds::{install_ca, login_bob_unverified, write_config};
+use crate::support::creds::{install_ca, login_bob_unverified, login_stdin, write_config};
 use crate::support::hostile::{
     basic_challenge, bearer_challenge, response, Hostile, NetnsRecorder, Reply,
 };
 use crate::support::netns::NetnsHost;
 use crate::support::pki::TestCa;
 use crate::support::registry::{Registry, RegistryOptions, TokenAuth};
-use crate::support::{FileState, Run, TestEnv};
+use crate::support::{assert_refused, FileState, Run, TestEnv};
 
 /// The password every login here sends; it must never be printed.
 const SECRET: &str = "hostile-Secret-7f3a9c";
@@ -35,28 +35,13 @@ fn sandbox(ca: &TestCa, hosts: &[&str]) -> (TestEnv, FileState) {
 
 /// `regctl login HOST -u alice --password-stdin --store file --timeout SECS [-o json]`, timed.
 fn login(env: &TestEnv, host: &str, timeout: &str, json: bool) -> (Run, Duration) {
-    let mut args = vec![
-        "login",
-        host,
-        "-u",
-        "alice",
-        "--password-stdin",
-        "--store",
-        "file",
-        "--timeout",
-        timeout,
-    ];
+    let mut args = vec!["--store", "file", "--timeout", timeout];
     if json {
         args.extend(["-o", "json"]);
     }
     let started = Instant::now();
-    let out = env
-        .cmd()
-        .args(&args)
-        .write_stdin(format!("{SECRET}\n"))
-        .output()
-        .unwrap();
-    (Run::from(out), started.elapsed())
+    let run = login_stdin(env, host, "alice", &format!("{SECRET}\n"), &args);
+    (run, started.elapsed())
 }
 
 /// A login that must fail: exit 1, an `error:` naming every one of `words`, the same failure as
@@ -64,17 +49,10 @@ fn login(env: &TestEnv, host: &str, timeout: &str, json: bool) -> (Run, Duration
 fn login_refused(env: &TestEnv, host: &str, state: &FileState, words: &[&str]) -> Run {
     let (run, took) = login(env, host, "10", false);
     assert!(took < Duration::from_secs(12), "login took {took:?}");
-    assert_eq!(
-        run.code, 1,
-        "stdout: {}\nstderr: {}",
-        run.stdout, run.stderr
-    );
     assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
-    for w in words {
-        assert!(run.stderr.contains(w), "expected {w:?} in: {}", run.stderr);
-    }
+    assert_refused(&run, words, &env.client_config_path(), state);
     let (json, _) = login(env, host, "10", true);
-    let doc: Value = serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}: {json:?}"));
+    let doc = json.document(&["login", host]);
     assert_eq!(
         (json.code, &doc["failed"]),
         (1, &Value::Bool(true)),

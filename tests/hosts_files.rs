@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::support::dockerd::{Dockerd, Mode};
-use crate::support::netns::NetnsHost;
 use crate::support::pki::TestCa;
 use crate::support::registry::{free_port, Registry, RegistryOptions};
-use crate::support::{age_file, assert_refused, require_tool, FileState, Run, TestEnv};
+use crate::support::site::{Site, SiteOptions};
+use crate::support::{age_file, refused, require_tool, FileState, Run, TestEnv};
 
 const HAND_WRITTEN: &str = "# reg.example.com:5000, written by hand\r\nserver   =   'https://reg.example.com:5000'   # upstream\r\n\r\n[host.\"https://old.example.com\"]   # first choice\r\n    capabilities = [ \"pull\",\"resolve\" ]   # no push\r\n    skip_verify=false\r\n";
 
@@ -104,7 +104,7 @@ fn bad_input_is_refused_and_every_file_stays_byte_for_byte() {
         "server = \"https://reg.example.com\"\n[host.\"https://m\"\ncapabilities = []\n",
     )
     .unwrap();
-    assert_refused(
+    refused(
         &env,
         &hosts,
         &[
@@ -116,7 +116,7 @@ fn bad_input_is_refused_and_every_file_stays_byte_for_byte() {
         ],
         &[&hosts.display().to_string(), "not valid TOML", "line 2"],
     );
-    assert_refused(
+    refused(
         &env,
         &hosts,
         &["trust-ca", "reg.example.com", "--remove"],
@@ -125,7 +125,7 @@ fn bad_input_is_refused_and_every_file_stays_byte_for_byte() {
     let good = env.containerd_certs_dir.join("reg.example.com/hosts.toml");
     fs::create_dir_all(good.parent().unwrap()).unwrap();
     fs::write(&good, HAND_WRITTEN).unwrap();
-    assert_refused(
+    refused(
         &env,
         &good,
         &[
@@ -138,7 +138,7 @@ fn bad_input_is_refused_and_every_file_stays_byte_for_byte() {
         ],
         &["a path (/v2/proxy) is not allowed"],
     );
-    assert_refused(
+    refused(
         &env,
         &good,
         &[
@@ -155,7 +155,7 @@ fn bad_input_is_refused_and_every_file_stays_byte_for_byte() {
     let drop_in = env.registries_conf_d.join("50-regctl.conf");
     fs::create_dir_all(&env.registries_conf_d).unwrap();
     fs::write(&drop_in, "[[registry]\n").unwrap();
-    assert_refused(
+    refused(
         &env,
         &good,
         &[
@@ -169,7 +169,7 @@ fn bad_input_is_refused_and_every_file_stays_byte_for_byte() {
         ],
         &["50-regctl.conf", "not valid TOML"],
     );
-    assert_refused(
+    refused(
         &env,
         &good,
         &["insecure", "add", "10.0.0.0/8", "--containerd"],
@@ -362,50 +362,21 @@ fn skopeo_pulls_through_the_mirror_and_reaches_the_insecure_registry_from_contai
     );
 }
 
-/// A registry on its own network namespace at NAME:PORT, with `demo/hello:v1`.
-struct Site {
-    host: NetnsHost,
-    _registry: Registry,
-    ca: Option<TestCa>,
-    name: String,
+/// A registry on its own network namespace at NAME:PORT, with `demo/hello:v1`; TLS from a CA
+/// named `NAME CA` when `tls`.
+fn site(name: &str, tls: bool) -> Site {
+    let ca_name = format!("{name} CA");
+    Site::start(SiteOptions {
+        dns_name: name,
+        ca_name: tls.then_some(ca_name.as_str()),
+        user: None,
+        repo: "demo/hello",
+    })
 }
 
-impl Site {
-    fn new(name: &str, tls: bool) -> Site {
-        let host = NetnsHost::new();
-        let ca = tls.then(|| TestCa::new(&format!("{name} CA")));
-        let registry = Registry::start_in(
-            RegistryOptions {
-                tls: ca.as_ref().map(|ca| ca.server(&[name, &host.ip])),
-                ..Default::default()
-            },
-            &host,
-        );
-        let seed = registry.dir.path().join("seed-certs");
-        fs::create_dir_all(&seed).unwrap();
-        if let Some(ca) = &ca {
-            fs::write(seed.join("ca.crt"), &ca.pem.cert).unwrap();
-        }
-        registry.seed_image(
-            "demo/hello",
-            "v1",
-            None,
-            ca.is_some().then_some(seed.as_path()),
-        );
-        let name = format!("{name}:{}", registry.port);
-        Site {
-            host,
-            _registry: registry,
-            ca,
-            name,
-        }
-    }
-
-    fn ca_file(&self, env: &TestEnv) -> String {
-        let path = env.path(&format!("{}.pem", self.name.replace(':', "_")));
-        fs::write(&path, &self.ca.as_ref().unwrap().pem.cert).unwrap();
-        path.display().to_string()
-    }
+/// The site's CA in the sandbox, named after the site.
+fn ca_file(site: &Site, env: &TestEnv) -> String {
+    site.ca_file(env, &site.name.replace(':', "_"))
 }
 
 const MIRROR: &str = "mirror.regctl.test";
@@ -496,9 +467,9 @@ fn containerd_certs(env: &TestEnv) -> PathBuf {
 
 #[test]
 fn containerd_ctr_pulls_through_regctl_hosts_toml_in_1_6_1_7_and_2_1() {
-    let mirror = Site::new(MIRROR, true);
-    let registry = Site::new(REGISTRY, true);
-    let plain = Site::new("plain.regctl.test", false);
+    let mirror = site(MIRROR, true);
+    let registry = site(REGISTRY, true);
+    let plain = site("plain.regctl.test", false);
     for mode in [Mode::V20, Mode::V26, Mode::V28] {
         let env = TestEnv::new();
         let dir = containerd_certs(&env);
@@ -520,7 +491,7 @@ fn containerd_ctr_pulls_through_regctl_hosts_toml_in_1_6_1_7_and_2_1() {
             &[
                 "trust-ca",
                 &mirror.name,
-                &mirror.ca_file(&env),
+                &ca_file(&mirror, &env),
                 "--containerd",
             ],
         );
@@ -545,7 +516,7 @@ fn containerd_ctr_pulls_through_regctl_hosts_toml_in_1_6_1_7_and_2_1() {
             &[
                 "trust-ca",
                 &registry.name,
-                &registry.ca_file(&env),
+                &ca_file(&registry, &env),
                 "--containerd",
             ],
         );
@@ -561,7 +532,7 @@ fn containerd_ctr_pulls_through_regctl_hosts_toml_in_1_6_1_7_and_2_1() {
 
 #[test]
 fn trust_ca_beside_an_existing_hosts_toml_makes_containerd_and_dockerd_pull() {
-    let registry = Site::new(REGISTRY, true);
+    let registry = site(REGISTRY, true);
     let image = format!("{}/demo/hello:v1", registry.name);
     let hosts = format!(
         "server = \"https://{0}\"\n\n[host.\"https://{0}\"]\n  capabilities = [\"pull\", \"resolve\"]\n",
@@ -576,11 +547,7 @@ fn trust_ca_beside_an_existing_hosts_toml_makes_containerd_and_dockerd_pull() {
         fs::write(folder.join("hosts.toml"), &hosts).unwrap();
         let d = Dockerd::start_with_hosts(mode, &[(REGISTRY, &registry.host.ip)]);
         // A bare ca.crt beside a valid hosts.toml is not used...
-        fs::write(
-            folder.join("ca.crt"),
-            &registry.ca.as_ref().unwrap().pem.cert,
-        )
-        .unwrap();
+        fs::write(folder.join("ca.crt"), &registry.ca().pem.cert).unwrap();
         must_fail(
             &d,
             &env,
@@ -595,7 +562,7 @@ fn trust_ca_beside_an_existing_hosts_toml_makes_containerd_and_dockerd_pull() {
             &[
                 "trust-ca",
                 &registry.name,
-                &registry.ca_file(&env),
+                &ca_file(&registry, &env),
                 "--containerd",
             ],
         );
@@ -619,7 +586,10 @@ fn trust_ca_beside_an_existing_hosts_toml_makes_containerd_and_dockerd_pull() {
     let docker = Path::new("/usr/bin/docker");
     let run = d.docker(&env, docker, &["pull", "-q", &image]);
     assert_ne!(run.code, 0, "pull before trust-ca should fail");
-    let run = d.regctl(&env, &["trust-ca", &registry.name, &registry.ca_file(&env)]);
+    let run = d.regctl(
+        &env,
+        &["trust-ca", &registry.name, &ca_file(&registry, &env)],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = d.docker(&env, docker, &["pull", "-q", &image]);
     assert_eq!(
@@ -633,7 +603,7 @@ fn trust_ca_beside_an_existing_hosts_toml_makes_containerd_and_dockerd_pull() {
 
 #[test]
 fn dockerd_28_containerd_store_pulls_through_a_mirror_added_with_for_while_the_registry_is_down() {
-    let mirror = Site::new(MIRROR, true);
+    let mirror = site(MIRROR, true);
     let env = TestEnv::new();
     let d = Dockerd::start_with_hosts(
         Mode::V28Containerd,
@@ -644,7 +614,7 @@ fn dockerd_28_containerd_store_pulls_through_a_mirror_added_with_for_while_the_r
     let docker = Path::new("/usr/bin/docker");
     let run = d.docker(&env, docker, &["pull", "-q", &image]);
     assert_ne!(run.code, 0, "the registry is down: {}", run.stdout);
-    let ca_file = mirror.ca_file(&env);
+    let ca_file = ca_file(&mirror, &env);
     let url = format!("https://{}", mirror.name);
     for args in [
         ["trust-ca", mirror.name.as_str(), ca_file.as_str()].as_slice(),
@@ -722,14 +692,14 @@ fn regctl_says_when_a_hosts_toml_makes_dockerd_ignore_daemon_json() {
 
 #[test]
 fn dockerd_before_28_does_not_read_hosts_toml_and_regctl_says_so() {
-    let mirror = Site::new(MIRROR, true);
+    let mirror = site(MIRROR, true);
     let env = TestEnv::new();
     let d = Dockerd::start_with_hosts(
         Mode::V26Containerd,
         &[(MIRROR, &mirror.host.ip), (GONE, "127.0.0.1")],
     );
     let gone = format!("{GONE}:{}", free_port());
-    let ca_file = mirror.ca_file(&env);
+    let ca_file = ca_file(&mirror, &env);
     let run = d.regctl(&env, &["trust-ca", &mirror.name, &ca_file]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let url = format!("https://{}", mirror.name);

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{age_file, assert_refused, FileState, TestEnv};
+use crate::support::{age_file, refused, FileState, TestEnv};
 
 #[test]
 fn add_normalises_like_dockerd_and_is_idempotent() {
@@ -75,7 +75,7 @@ fn bad_schemes_and_cidrs_are_refused() {
         ("r_l.local", "invalid host"),
         ("r.local:70000", "invalid port"),
     ] {
-        let run = assert_refused(
+        let run = refused(
             &env,
             &env.daemon_json,
             &["insecure", "add", bad],

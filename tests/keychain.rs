@@ -6,11 +6,11 @@
 use serde_json::{json, Value};
 
 use crate::support::creds::{
-    assert_refused, client_config, htpasswd_registry, login, login_bob_unverified,
-    path_with_helper, run_helper, skopeo_inspect, write_config, PASSWORD, USER,
+    client_config, htpasswd_registry, login, login_bob_unverified, path_with_helper, run_helper,
+    skopeo_inspect, write_config, PASSWORD, USER,
 };
 use crate::support::keyring::{no_secret_service, SecretService, KEYRING_PASSWORD};
-use crate::support::{age_file, FileState, TestEnv};
+use crate::support::{age_file, assert_refused, FileState, TestEnv};
 
 /// Runs the built docker-credential-regctl with ACTION and stdin on the given bus.
 pub fn helper(ss_address: &str, action: &str, stdin: &str) -> (i32, String) {
@@ -138,12 +138,12 @@ fn no_secret_service_is_an_error_with_a_hint_and_nothing_written() {
     let state = write_config(&env, "{}\n");
     let run = login_bob_unverified(&env, "r.example.com", &["--store", "keychain"]);
     assert_refused(
-        &env,
         &run,
         &[
             "the OS keychain is not available",
             "hint: start a Secret Service",
         ],
+        &env.client_config_path(),
         &state,
     );
 
@@ -162,7 +162,12 @@ fn locked_secret_service_is_an_error_and_nothing_is_written() {
     ss.apply(&mut env);
     let state = write_config(&env, "{}\n");
     let run = login_bob_unverified(&env, "r.example.com", &["--store", "keychain"]);
-    assert_refused(&env, &run, &["locked", "hint: unlock the keyring"], &state);
+    assert_refused(
+        &run,
+        &["locked", "hint: unlock the keyring"],
+        &env.client_config_path(),
+        &state,
+    );
 }
 
 #[test]

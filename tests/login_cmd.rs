@@ -8,8 +8,8 @@ use base64::Engine;
 use serde_json::json;
 
 use crate::support::creds::{
-    client_config, htpasswd_registry, json_with_stdin, login, login_bob_unverified, skopeo_inspect,
-    write_config, PASSWORD, USER,
+    client_config, htpasswd_registry, json_with_stdin, login, login_bob_unverified, login_stdin,
+    skopeo_inspect, write_config, PASSWORD, USER,
 };
 use crate::support::registry::free_port;
 use crate::support::{age_file, FileState, TestEnv};
@@ -122,27 +122,15 @@ fn check_and_diff_write_nothing_then_logout_removes_and_repeats_as_unchanged() {
     assert_eq!((code, &doc["changed"]), (0, &json!(false)), "{doc}");
 }
 
-/// `login HOST -u bob --password-stdin --store file`.
-fn bob_file_login(host: &str) -> Vec<&str> {
-    vec![
-        "login",
-        host,
-        "-u",
-        "bob",
-        "--password-stdin",
-        "--store",
-        "file",
-    ]
-}
-
 #[test]
 fn unreachable_registry_fails_unless_no_verify() {
     let env = TestEnv::new();
     let host = format!("127.0.0.1:{}", free_port());
     let bob = |extra: &[&str], stdin: &str| {
-        let mut args = bob_file_login(&host);
+        let mut args = vec!["--store", "file", "-o", "json"];
         args.extend_from_slice(extra);
-        json_with_stdin(&env, &args, stdin)
+        let run = login_stdin(&env, &host, "bob", stdin, &args);
+        (run.document(&args), run.code, run.stderr)
     };
     let (doc, code, _) = bob(&[], "pw\n");
     assert_eq!(code, 1);
@@ -177,14 +165,9 @@ fn not_a_registry() -> u16 {
 fn a_server_answering_404_is_not_a_registry() {
     let env = TestEnv::new();
     let host = format!("127.0.0.1:{}", not_a_registry());
-    let run = env
-        .cmd()
-        .args(bob_file_login(&host))
-        .write_stdin("pw")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    let run = login_stdin(&env, &host, "bob", "pw", &["--store", "file"]);
+    let stderr = &run.stderr;
+    assert_eq!(run.code, 1, "{stderr}");
     assert!(
         stderr.contains(&format!(
             "http://{host}/v2/ is not a registry (it answered 404"
@@ -247,18 +230,6 @@ fn bad_inputs_exit_1_and_leave_config_alone() {
             "",
             "no username given, and regctl cannot prompt",
         ),
-        (
-            &[
-                "login",
-                "other.example.com",
-                "-u",
-                "bob",
-                "--store",
-                "vault",
-            ],
-            "",
-            "\"vault\" is not a store",
-        ),
     ];
     for (args, stdin, want) in cases {
         let run = env.cmd().args(*args).write_stdin(*stdin).output().unwrap();
@@ -267,6 +238,20 @@ fn bad_inputs_exit_1_and_leave_config_alone() {
         assert!(stderr.contains(want), "{args:?}: {stderr}");
         assert_eq!(FileState::of(&env.client_config_path()), state, "{args:?}");
     }
+    // A store that is none of the stores is a usage error, caught by clap (exit 2).
+    let args = [
+        "login",
+        "other.example.com",
+        "-u",
+        "bob",
+        "--store",
+        "vault",
+    ];
+    let run = env.cmd().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("\"vault\" is not a store"), "{stderr}");
+    assert_eq!(FileState::of(&env.client_config_path()), state);
     let run = env
         .cmd()
         .args(["login", "other.example.com", "--no-verify"])
@@ -587,8 +572,8 @@ fn loopback_logins_never_go_through_the_shells_proxy() {
     env.set_env("HTTPS_PROXY", &shell_proxy.url);
     env.set_env("HTTP_PROXY", &shell_proxy.url);
     let host = format!("127.0.0.1:{}", free_port());
-    let (doc, code, _) = json_with_stdin(&env, &bob_file_login(&host), "secret\n");
-    assert_eq!(code, 1, "{doc}");
+    let run = login_stdin(&env, &host, "bob", "secret\n", &["--store", "file"]);
+    assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(shell_proxy.seen(), Vec::<String>::new());
 }
 

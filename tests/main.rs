@@ -17,6 +17,7 @@ mod docker_doctor;
 mod docker_real;
 mod docs_generated;
 mod doctor_cmd;
+mod doctor_mirrors;
 mod ecr;
 mod ecr_cli;
 mod ecr_sources;

@@ -1,6 +1,6 @@
 //! `regctl mirror`: idempotent edits of registry-mirrors, --check, --diff, JSON contract.
 
-use crate::support::{age_file, assert_refused, FileState, TestEnv};
+use crate::support::{age_file, refused, FileState, TestEnv};
 
 #[test]
 fn add_twice_changes_once_and_leaves_mtime_alone() {
@@ -117,7 +117,7 @@ fn invalid_mirrors_are_refused_before_touching_the_file() {
     let env = TestEnv::new();
     env.write_daemon("{}");
     // A path is refused by dockerd before 25.0 only.
-    assert_refused(
+    refused(
         &env,
         &env.daemon_json,
         &[
@@ -147,7 +147,7 @@ fn invalid_mirrors_are_refused_before_touching_the_file() {
         ("m.example.com", "no scheme"),
         ("ftp://m.example.com", "scheme"),
     ] {
-        assert_refused(
+        refused(
             &env,
             &env.daemon_json,
             &["mirror", "add", bad],

@@ -6,7 +6,8 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::support::creds::{assert_refused, login_bob_unverified, write_config};
+use crate::support::assert_refused;
+use crate::support::creds::{login_bob_unverified, login_stdin, write_config};
 use crate::support::TestEnv;
 
 /// A plain HTTP server on loopback answering every request with `respond(request_text)`;
@@ -46,20 +47,11 @@ fn credentials_do_not_follow_a_redirect_to_another_host() {
     });
     let state = write_config(&env, "{}\n");
     let host = format!("127.0.0.1:{port}");
-    let args = [
-        "login",
-        &host,
-        "-u",
-        "bob",
-        "--password-stdin",
-        "--store",
-        "file",
-    ];
-    let run = crate::support::Run::from(env.cmd().args(args).write_stdin("pw").output().unwrap());
+    let run = login_stdin(&env, &host, "bob", "pw", &["--store", "file"]);
     assert_refused(
-        &env,
         &run,
         &[&format!("redirected to http://127.0.0.1:{other}/v2/")],
+        &env.client_config_path(),
         &state,
     );
     assert_eq!(

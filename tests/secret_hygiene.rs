@@ -13,7 +13,6 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 
 use base64::Engine;
 
@@ -23,7 +22,7 @@ use crate::support::keyring::SecretService;
 use crate::support::pki::TestCa;
 use crate::support::registry::{free_port, Registry, RegistryOptions};
 use crate::support::token_server::TokenServer;
-use crate::support::{Run, TestEnv};
+use crate::support::{mode, Run, TestEnv};
 
 const USER: &str = "hygiene-user";
 /// The password: unique, so that any occurrence in output is a leak.
@@ -98,10 +97,6 @@ fn each_mode(env: &TestEnv, args: &[&str], stdin: &str, diff: bool) -> Run {
         first.get_or_insert(run);
     }
     first.unwrap()
-}
-
-fn mode(path: &Path) -> u32 {
-    fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 /// config.json holds a plain-text secret and nobody but its owner can read it.
@@ -179,8 +174,13 @@ fn secret_hygiene_file_store_login_creds_doctor_logout_and_errors() {
     let mut args = vec!["login", &closed, "-u", USER, "-p", SECRET];
     args.extend(file);
     assert_eq!(each_mode(&env, &args, "", false).code, 1);
+    // A bad store is a usage error, caught by clap (exit 2; with -o json also a JSON document).
     let args = ["login", host, "-u", USER, "-p", SECRET, "--store", "vault"];
-    assert_eq!(each_mode(&env, &args, "", false).code, 1);
+    for extra in [&[][..], &["-v"], &["-o", "json"]] {
+        let run = env.run(&[&args[..], extra].concat());
+        clean(&run, &format!("regctl {args:?} {extra:?}"));
+        assert_eq!(run.code, 2, "{run:?}");
+    }
     // A bad --timeout is a usage error (clap's, exit 2) since the value is typed.
     let args = ["login", host, "-u", USER, "-p", SECRET, "--timeout", "0"];
     assert_eq!(each_mode(&env, &args, "", false).code, 2);

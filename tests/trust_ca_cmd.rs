@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::support::pki::{self, days_from_now, Pem, TestCa, Validity};
 use crate::support::registry::{Registry, RegistryOptions};
 use crate::support::{
-    age_file, is_root, output_ok, require_tool, tree_state, FileState, Run, TestEnv,
+    age_file, is_root, mode, output_ok, require_tool, tree_state, FileState, Run, TestEnv,
 };
 
 const REPO: &str = "regctl/test";
@@ -21,10 +21,6 @@ const TAG: &str = "v1";
 
 fn fp(der: &[u8]) -> String {
     Fingerprint::of(der).to_string()
-}
-
-fn mode(path: &Path) -> u32 {
-    fs::metadata(path).unwrap().permissions().mode() & 0o7777
 }
 
 /// `trust-ca HOST [CA_FILE] --client-cert CERT --client-key KEY` as argv.

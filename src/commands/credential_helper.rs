@@ -11,6 +11,7 @@ use std::time::SystemTime;
 use crate::context::{Environment, PathFlags, Paths};
 use crate::creds::regctl_helper::RegctlHelper;
 use crate::creds::serve;
+use crate::output::{ColorChoice, Format, Printer};
 
 /// Serves one request on stdin/stdout; returns the exit code.
 pub fn run(action: &str) -> i32 {
@@ -21,17 +22,16 @@ pub fn run(action: &str) -> i32 {
     let stdout = std::io::stdout();
     let (code, error) =
         serve::serve_reporting(action, &mut stdin.lock(), &mut stdout.lock(), &backends);
+    let printer = printer();
     for w in backends.ecr.take_warnings() {
-        eprintln!("warning: {w}");
-        if let Some(hint) = w.hint() {
-            eprintln!("hint: {hint}");
-        }
+        printer.helper_note("warning", &w.to_string(), w.hint().as_deref());
     }
     if let Some(e) = error {
-        eprintln!("error: {e}");
-        if let Some(hint) = crate::error::creds_hint(&e) {
-            eprintln!("hint: {hint}");
-        }
+        printer.helper_note(
+            "error",
+            &e.to_string(),
+            crate::error::creds_hint(&e).as_deref(),
+        );
     }
     code
 }
@@ -47,10 +47,16 @@ pub fn main(argv: &[OsString]) -> i32 {
         [action] if action == "--version" || action == "-v" => run("version"),
         [action] => run(action),
         _ => {
-            println!("Usage: docker-credential-regctl <store|get|erase|list|version>");
+            printer().stdout_line("Usage: docker-credential-regctl <store|get|erase|list|version>");
             1
         }
     }
+}
+
+/// Plain text on stderr, never coloured: the helper's stdout is the protocol and its stderr
+/// goes to logs.
+fn printer() -> Printer {
+    Printer::new(Format::Text, ColorChoice::Never, true, false, false, false)
 }
 
 /// Whether argv[0] names the helper binary (regctl symlinked as docker-credential-regctl).

@@ -110,7 +110,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         dockerd_version: g.dockerd_version,
         dockerd_cache: Default::default(),
     };
-    match run(cli.command, &ctx) {
+    match run(cli.command, &ctx, &printer) {
         Ok(outcome) => match printer.outcome(&outcome) {
             // `regctl ... | head`: the reader left; nothing more to say, as head expects.
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => exit::OK,
@@ -148,7 +148,7 @@ fn wants_json(argv: &[OsString]) -> bool {
     })
 }
 
-fn run(command: Command, ctx: &Context) -> Result<Outcome> {
+fn run(command: Command, ctx: &Context, printer: &Printer) -> Result<Outcome> {
     match command {
         Command::Mirror(m) => match m {
             MirrorCommand::Add {
@@ -162,7 +162,11 @@ fn run(command: Command, ctx: &Context) -> Result<Outcome> {
                 registry,
                 targets,
             } => mirror::remove::run(&urls, registry.as_deref(), targets, ctx),
-            MirrorCommand::List => mirror::list::run(ctx),
+            MirrorCommand::List {
+                probe,
+                probe_image,
+                timeout,
+            } => mirror::list::run(probe, &probe_image, timeout, ctx),
         },
         Command::Insecure(i) => match i {
             InsecureCommand::Add { entries, targets } => insecure::add::run(&entries, targets, ctx),
@@ -182,7 +186,7 @@ fn run(command: Command, ctx: &Context) -> Result<Outcome> {
             DaemonCommand::Validate => daemon::validate::run(ctx),
             DaemonCommand::Reload { pidfile } => daemon::reload::run(pidfile, ctx),
         },
-        Command::TrustCa(args) => trust_ca::run(&args, ctx),
+        Command::TrustCa(args) => trust_ca::run(&args, ctx, printer),
         Command::Certs(c) => match c {
             CertsCommand::List {
                 registry,
@@ -194,7 +198,7 @@ fn run(command: Command, ctx: &Context) -> Result<Outcome> {
         Command::Logout { registry, all } => logout::run(registry.as_deref(), all, ctx),
         Command::Creds(c) => match c {
             CredsCommand::List => creds::list::run(ctx),
-            CredsCommand::Migrate { to: _ } => creds::migrate::run(ctx),
+            CredsCommand::Migrate { to } => creds::migrate::run(to, ctx),
         },
         // Served by `main` before a Context exists.
         Command::CredentialHelper { .. } => unreachable!("credential-helper is served by main"),

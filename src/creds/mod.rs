@@ -22,6 +22,7 @@ pub mod file;
 pub mod helper;
 pub mod keychain;
 pub mod memory;
+pub mod ops;
 pub mod regctl_helper;
 #[cfg(target_os = "linux")]
 pub mod secret_service;

@@ -1,5 +1,7 @@
 //! Phase 1: local configuration that breaks pulls before any packet is sent: a daemon.json
 //! dockerd refuses, a config.json docker cannot read, a credential helper missing from PATH.
+//! The machine's files are checked once (the "local configuration" block); a registry's
+//! report holds only what is about that registry.
 
 use serde_json::Value;
 
@@ -9,38 +11,51 @@ use crate::files::json_file::{FileKind, JsonFile};
 use crate::hints;
 use crate::names::RegistryName;
 
-/// The local checks; with a registry, also the credential helper docker would run for it.
+/// The machine's checks (once per report), or with a registry those about it alone: the
+/// credential helper docker would run for it, its certs.d folders, an ecr-login store that
+/// captures it.
 pub fn check(name: Option<&RegistryName>, inputs: &Inputs) -> Vec<Check> {
-    let mut checks = vec![daemon_json(inputs)];
-    if name.is_none() {
-        checks.insert(0, engine_check(inputs));
-    }
-    match JsonFile::read(&inputs.client_config, FileKind::CLIENT_CONFIG) {
-        Ok(file) => {
-            checks.push(Check::ok(
-                ids::CONFIG_CLIENT_JSON_OK,
-                format!("{} parses", inputs.client_config.display()),
-            ));
-            checks.extend(ecr_login_store(name, &file.value, inputs));
-            if let Some(name) = name {
-                checks.extend(helper(name, &file.value, inputs));
+    let client = JsonFile::read(&inputs.client_config, FileKind::CLIENT_CONFIG);
+    let Some(name) = name else {
+        let mut checks = vec![engine_check(inputs), daemon_json(inputs)];
+        match &client {
+            Ok(file) if !file.exists() => checks.push(Check::ok(
+                ids::CONFIG_CLIENT_JSON_ABSENT,
+                format!(
+                    "{} does not exist: docker has no stored credentials (pulls are anonymous) and uses no credential helper",
+                    inputs.client_config.display()
+                ),
+            )),
+            Ok(file) => {
+                checks.push(Check::ok(
+                    ids::CONFIG_CLIENT_JSON_OK,
+                    format!("{} parses", inputs.client_config.display()),
+                ));
+                checks.extend(ecr_login_store(None, &file.value, inputs));
             }
+            Err(e) => checks.push(
+                Check::fail(
+                    ids::CONFIG_CLIENT_JSON_INVALID,
+                    format!("docker cannot read its config: {e}"),
+                )
+                .fix(hints::fix_json(&inputs.client_config)),
+            ),
         }
-        Err(e) => checks.push(
-            Check::fail(
-                ids::CONFIG_CLIENT_JSON_INVALID,
-                format!("docker cannot read its config: {e}"),
-            )
-            .fix(hints::fix_json(&inputs.client_config)),
-        ),
+        checks.extend(registries_conf(inputs));
+        return checks;
+    };
+    let mut checks = Vec::new();
+    if let Ok(file) = &client {
+        checks.extend(
+            ecr_login_store(Some(name), &file.value, inputs)
+                .filter(|c| c.status == super::Status::Fail),
+        );
+        checks.extend(helper(name, &file.value, inputs));
     }
-    if let Some(name) = name {
-        checks.extend(certs_lint(name, &inputs.certs_dir));
-        if inputs.containerd_certs_dir.is_dir() {
-            checks.extend(certs_lint(name, &inputs.containerd_certs_dir));
-        }
+    checks.extend(certs_lint(name, &inputs.certs_dir));
+    if inputs.containerd_certs_dir.is_dir() {
+        checks.extend(certs_lint(name, &inputs.containerd_certs_dir));
     }
-    checks.extend(registries_conf(inputs));
     checks
 }
 
@@ -150,6 +165,13 @@ fn certs_lint(name: &RegistryName, root: &std::path::Path) -> Vec<Check> {
 fn daemon_json(inputs: &Inputs) -> Check {
     let path = &inputs.daemon_config;
     match JsonFile::read(path, FileKind::DAEMON_JSON) {
+        Ok(file) if !file.exists() => Check::ok(
+            ids::CONFIG_DAEMON_JSON_ABSENT,
+            format!(
+                "{} does not exist: dockerd runs with its defaults (no registry mirrors, no insecure registries but 127.0.0.0/8)",
+                path.display()
+            ),
+        ),
         Ok(file) => {
             let target = inputs.dockerd.target(&file.value);
             let problems = daemon_config::validate(&file.value, &target);

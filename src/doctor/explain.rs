@@ -397,7 +397,7 @@ const RULES: &[Rule] = &[
         fixes: |s, _| {
             vec![
                 hints::doctor(&s.h, Some("checks each registry mirror")),
-                format!("if a mirror does not serve Docker Hub's images: {}", hints::remove_mirror("URL")),
+                format!("if a mirror does not serve Docker Hub's images: {}", hints::mirror_remove("URL", false)),
             ]
         },
     },
@@ -838,7 +838,7 @@ mod tests {
             "{e:?}"
         );
         assert!(
-            e.fixes[1].ends_with("sudo regctl mirror remove URL && sudo regctl daemon reload"),
+            e.fixes[1].ends_with("regctl mirror remove URL && regctl daemon reload"),
             "{e:?}"
         );
         assert!(errors("unknown blob").is_empty());

@@ -69,3 +69,22 @@ pub const AUTH_BAD_CREDENTIALS: &str = "auth.bad_credentials";
 pub const AUTH_NO_CREDENTIALS: &str = "auth.no_credentials";
 pub const AUTH_STORE_FAILED: &str = "auth.store_failed";
 pub const AUTH_ERROR: &str = "auth.error";
+
+// Mirrors and DNS (issue 14).
+/// daemon.json or config.json does not exist: dockerd's defaults, no stored credentials.
+pub const CONFIG_DAEMON_JSON_ABSENT: &str = "config.daemon_json_absent";
+pub const CONFIG_CLIENT_JSON_ABSENT: &str = "config.client_json_absent";
+/// No name server in resolv.conf answers: nothing resolves.
+pub const DNS_DOWN: &str = "dns.down";
+/// A registry mirror serves Docker Hub content.
+pub const MIRROR_LIVE: &str = "mirror.live";
+/// A live mirror much slower than the fastest.
+pub const MIRROR_SLOW: &str = "mirror.slow";
+/// A mirror that answers /v2/ but has no Docker Hub content (not a pull-through cache).
+pub const MIRROR_NOT_A_MIRROR: &str = "mirror.not_a_mirror";
+/// A mirror that cannot be reached (no such name, refused, TLS failure, no answer).
+pub const MIRROR_DEAD: &str = "mirror.dead";
+/// A mirror not judged because no name resolves.
+pub const MIRROR_DNS_DOWN: &str = "mirror.dns_down";
+/// What dockerd does with the mirror list as it is: which one serves pulls.
+pub const MIRROR_FALLBACK: &str = "mirror.fallback";

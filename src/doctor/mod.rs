@@ -12,9 +12,11 @@ use crate::names::RegistryName;
 
 pub mod auth;
 pub mod config;
+pub mod dns;
 pub mod explain;
 pub mod http;
 pub mod ids;
+pub mod mirror;
 pub mod network;
 pub mod proxy;
 pub mod tls;
@@ -73,6 +75,9 @@ pub struct RegistryReport {
     pub registry: String,
     pub ok: bool,
     pub checks: Vec<Check>,
+    /// Docker Hub's registry mirrors, fastest first (Docker Hub's report only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mirrors: Vec<mirror::MirrorProbe>,
 }
 
 /// Everything doctor reads about this machine, resolved once by the caller.
@@ -100,6 +105,12 @@ pub struct Inputs {
     /// The same dockerd with the docker CLI's version (detected meanwhile), for the registry
     /// rules that differ between them.
     pub engine: std::sync::Arc<crate::registry::engine::Detecting>,
+    /// The resolver's configuration (its name servers are asked when nothing resolves).
+    pub resolv_conf: PathBuf,
+    /// Docker Hub's address when set (tests), instead of DNS.
+    pub docker_hub_ip: Option<std::net::IpAddr>,
+    /// The image a Docker Hub mirror must serve (`--probe-image`).
+    pub probe_image: String,
 }
 
 /// The state one registry's diagnosis builds up as phases run.
@@ -156,7 +167,7 @@ pub fn diagnose(name: &RegistryName, inputs: &Inputs) -> RegistryReport {
         checks: Vec::new(),
         stopped: None,
     };
-    // Local configuration problems are reported but do not stop the network phases.
+    // This registry's local problems are reported but do not stop the network phases.
     let started = Instant::now();
     let mut local = config::check(Some(name), inputs);
     let ms = started.elapsed().as_millis() as u64;
@@ -172,7 +183,7 @@ pub fn diagnose(name: &RegistryName, inputs: &Inputs) -> RegistryReport {
     });
     if reach.proxy.is_none() {
         probe.phase("dns", |p| {
-            let (addrs, checks) = network::resolve(p.name, p.inputs.timeout);
+            let (addrs, checks) = dns::resolve(p.name, p.inputs);
             reach.addrs = addrs;
             checks
         });
@@ -209,9 +220,16 @@ pub fn diagnose(name: &RegistryName, inputs: &Inputs) -> RegistryReport {
     drop(transport);
     probe.phase("realm", |p| auth::realm(p, api.as_ref()));
     probe.phase("auth", |p| auth::check(p, api.as_ref()));
-    probe.checks.insert(0, config::engine_check(inputs));
+    let mirrors = if name.is_docker_hub {
+        mirror::probe_all(inputs)
+    } else {
+        Vec::new()
+    };
+    let reached = !probe.checks.iter().any(|c| c.status == Status::Fail);
+    mirror::demote_direct(&mirrors, &mut probe.checks);
+    probe.checks.splice(0..0, mirror::checks(&mirrors));
     let ok = !probe.checks.iter().any(|c| c.status == Status::Fail);
-    if ok {
+    if ok && reached {
         let total: u64 = started.elapsed().as_millis() as u64;
         let mut verdict = Check::ok(
             ids::REGISTRY_OK,
@@ -224,16 +242,18 @@ pub fn diagnose(name: &RegistryName, inputs: &Inputs) -> RegistryReport {
         registry: name.input.clone(),
         ok,
         checks: probe.checks,
+        mirrors,
     }
 }
 
-/// The local configuration alone, when no registry is named anywhere.
+/// The machine's configuration, reported once above the registries.
 pub fn diagnose_local(inputs: &Inputs) -> RegistryReport {
     let checks = config::check(None, inputs);
     RegistryReport {
         registry: "local configuration".to_string(),
         ok: !checks.iter().any(|c| c.status == Status::Fail),
         checks,
+        mirrors: Vec::new(),
     }
 }
 

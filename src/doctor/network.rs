@@ -1,9 +1,8 @@
-//! Phases 2, 4 and 5: the name as docker normalises it, DNS (A and AAAA, with a timeout: the
-//! system resolver has none of its own), and a TCP connect to each address.
+//! Phases 2 and 5: the name as docker normalises it and a TCP connect to each address (DNS,
+//! phase 4, is `dns`).
 
 use std::io;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::mpsc;
+use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use super::{ids, Check};
@@ -24,54 +23,6 @@ pub fn name_check(name: &RegistryName) -> Check {
         name.cred_key
     ));
     Check::ok(ids::NAME_NORMALIZED, msg)
-}
-
-/// Resolves the registry's host with a deadline.
-pub fn resolve(name: &RegistryName, timeout: Duration) -> (Vec<SocketAddr>, Vec<Check>) {
-    let host = name.hostname().to_string();
-    let port = port_of(name);
-    let (tx, rx) = mpsc::channel();
-    let query = host.clone();
-    std::thread::spawn(move || {
-        let _ = tx.send((query.as_str(), port).to_socket_addrs().map(Vec::from_iter));
-    });
-    match rx.recv_timeout(timeout) {
-        Ok(Ok(addrs)) if !addrs.is_empty() => {
-            let list: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
-            let check = Check::ok(
-                ids::DNS_RESOLVED,
-                format!("{host} resolves to {}", list.join(", ")),
-            );
-            (addrs, vec![check])
-        }
-        Ok(result) => {
-            let detail = match result {
-                Err(e) => format!(" ({e})"),
-                Ok(_) => " (no addresses)".to_string(),
-            };
-            let check = Check::fail(
-                ids::DNS_NO_SUCH_HOST,
-                format!("lookup {host}: no such host{detail}; docker reports \"dial tcp: lookup {host}: no such host\""),
-            )
-            .fix(format!(
-                "check the spelling of {host}; for a registry without DNS, add it to /etc/hosts: echo 'IP {host}' | sudo tee -a /etc/hosts"
-            ));
-            (Vec::new(), vec![check])
-        }
-        Err(_) => {
-            let check = Check::fail(
-                ids::DNS_TIMEOUT,
-                format!(
-                    "lookup {host} gave no answer within {} s",
-                    timeout.as_secs_f32()
-                ),
-            )
-            .fix(
-                "check the resolvers in /etc/resolv.conf (resolvectl status) and that they answer",
-            );
-            (Vec::new(), vec![check])
-        }
-    }
 }
 
 /// Connects to each address in turn until one accepts.
@@ -106,11 +57,15 @@ pub fn connect(
             ids::TCP_REFUSED,
             format!("connection refused on port {port} ({})", tried.join("; ")),
         )
-        .fix(format!(
-            "nothing listens on {}:{port}: start the registry, or give the port it listens on (regctl doctor {}:PORT)",
-            name.hostname(),
-            name.hostname()
-        ))
+        .fix(if name.is_docker_hub {
+            crate::hints::docker_hub_unreachable()
+        } else {
+            format!(
+                "nothing listens on {}:{port}: start the registry, or give the port it listens on (regctl doctor {}:PORT)",
+                name.hostname(),
+                name.hostname()
+            )
+        })
     } else if all_timeout {
         Check::fail(
             ids::TCP_TIMEOUT,
@@ -120,10 +75,14 @@ pub fn connect(
                 tried.join("; ")
             ),
         )
-        .fix(format!(
-            "a firewall drops the traffic or the host is down; test from this host: nc -vz {} {port}",
-            name.hostname()
-        ))
+        .fix(if name.is_docker_hub {
+            crate::hints::docker_hub_unreachable()
+        } else {
+            format!(
+                "a firewall drops the traffic or the host is down; test from this host: nc -vz {} {port}",
+                name.hostname()
+            )
+        })
     } else {
         Check::fail(
             ids::TCP_ERROR,

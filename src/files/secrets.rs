@@ -61,16 +61,26 @@ pub fn mask_url_userinfo(text: &str) -> String {
     while let Some(i) = rest.find("://") {
         let (head, tail) = rest.split_at(i + 3);
         out.push_str(head);
-        let end = tail
+        let mut end = tail
             .find(|c: char| {
                 c == '/' || c == '?' || c == '#' || c.is_whitespace() || "\"'<>`".contains(c)
             })
             .unwrap_or(tail.len());
+        // `a://b://u:pw@h`: the `:` that ends this authority begins the next `://`, whose
+        // userinfo must be masked too, so it is left for the next round.
+        if tail[..end].ends_with(':') && tail[end..].starts_with("//") {
+            end -= 1;
+        }
         let authority = &tail[..end];
         match authority.rfind('@') {
             Some(at) => {
                 let userinfo = &authority[..at];
-                match userinfo.split_once(':') {
+                // A user name holding an `@` (`u@x:pw@h`, which Go's url.Parse refuses) is
+                // masked with the password: where the user name ends is anybody's guess.
+                match userinfo
+                    .split_once(':')
+                    .filter(|(user, _)| !user.contains('@'))
+                {
                     Some((user, _)) => {
                         out.push_str(user);
                         out.push(':');
@@ -252,6 +262,24 @@ fn split_json_string(s: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_inside_another_urls_authority_is_masked_too() {
+        // Found by the secret_redaction fuzz target: the `:` ending `Heatp:` was taken as part
+        // of the first authority, so the second `://` (and its password) was never seen.
+        let text = r#""HttpHeatp://u1pHeatp://u1:pw@prrization":"x""#;
+        let masked = mask_url_userinfo(text);
+        assert!(!masked.contains("pw@"), "{masked}");
+        assert_eq!(
+            masked,
+            r#""HttpHeatp://u1pHeatp://u1:<redacted>@prrization":"x""#
+        );
+        assert_eq!(mask_url_userinfo(&masked), masked);
+        assert_eq!(
+            mask_url_userinfo("a://b://u:pw@h/"),
+            "a://b://u:<redacted>@h/"
+        );
+    }
 
     #[test]
     fn folds_as_go_encoding_json() {

@@ -172,6 +172,8 @@ pub struct Request {
     pub credentials: bool,
     /// A request to a token realm (see `ClientOptions::token_trust`).
     pub token: bool,
+    /// An Accept header (manifest media types).
+    pub accept: Option<String>,
 }
 
 impl Request {
@@ -183,6 +185,16 @@ impl Request {
             form: None,
             credentials: false,
             token: false,
+            accept: None,
+        }
+    }
+
+    /// A HEAD request accepting these media types (a manifest probe).
+    pub fn head(url: Url, accept: &str) -> Request {
+        Request {
+            method: Method::HEAD,
+            accept: Some(accept.to_string()),
+            ..Request::get(url)
         }
     }
 
@@ -202,6 +214,7 @@ impl Request {
             form: Some(form),
             credentials: true,
             token: false,
+            accept: None,
         }
     }
 }
@@ -363,6 +376,9 @@ impl RegistryClient {
             })?;
             v.set_sensitive(true);
             rb = rb.header(AUTHORIZATION, v);
+        }
+        if let Some(a) = &req.accept {
+            rb = rb.header(reqwest::header::ACCEPT, a.as_str());
         }
         if let Some(f) = &req.form {
             rb = rb

@@ -7,6 +7,7 @@ pub mod aia;
 pub mod challenge;
 pub mod client;
 pub mod engine;
+pub mod from_server;
 pub mod http1;
 pub mod tls_probe;
 pub mod token;

@@ -63,28 +63,29 @@ pub fn install_ca(env: &TestEnv, host: &str, ca: &TestCa) {
 
 /// `regctl ARGS -o json` with `stdin` fed in.
 pub fn json_with_stdin(env: &TestEnv, args: &[&str], stdin: &str) -> (Value, i32, String) {
-    let out = env
-        .cmd()
-        .args(args)
-        .args(["-o", "json"])
-        .write_stdin(stdin)
-        .output()
-        .unwrap();
-    let run = Run::from(out);
-    let doc = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
-        panic!(
-            "regctl {args:?} did not print one JSON document ({e}):\nstdout: {}\nstderr: {}",
-            run.stdout, run.stderr
-        )
-    });
+    let (doc, run) = env.json_stdin(args, stdin);
     (doc, run.code, run.stderr)
 }
 
-/// `regctl login HOST -u alice --password-stdin EXTRA...` with the right password.
-pub fn login(env: &TestEnv, host: &str, extra: &[&str]) -> (Value, i32, String) {
-    let mut args = vec!["login", host, "-u", USER, "--password-stdin"];
+/// `regctl login HOST -u USER --password-stdin EXTRA...` with `stdin` fed in: the one way the
+/// tests log in with a password.
+pub fn login_stdin(env: &TestEnv, host: &str, user: &str, stdin: &str, extra: &[&str]) -> Run {
+    env.run_stdin(&login_args(host, user, extra), stdin)
+}
+
+fn login_args<'a>(host: &'a str, user: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["login", host, "-u", user, "--password-stdin"];
     args.extend_from_slice(extra);
-    json_with_stdin(env, &args, &format!("{PASSWORD}\n"))
+    args
+}
+
+/// `regctl login HOST -u alice --password-stdin EXTRA... -o json` with the right password.
+pub fn login(env: &TestEnv, host: &str, extra: &[&str]) -> (Value, i32, String) {
+    json_with_stdin(
+        env,
+        &login_args(host, USER, extra),
+        &format!("{PASSWORD}\n"),
+    )
 }
 
 /// The directory holding the built `docker-credential-regctl`.
@@ -147,25 +148,9 @@ pub fn write_config(env: &TestEnv, text: &str) -> FileState {
 
 /// `regctl login HOST -u bob --password-stdin --no-verify EXTRA...` with `pw` on stdin.
 pub fn login_bob_unverified(env: &TestEnv, host: &str, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "login",
-        host,
-        "-u",
-        "bob",
-        "--password-stdin",
-        "--no-verify",
-    ];
-    args.extend_from_slice(extra);
-    Run::from(env.cmd().args(&args).write_stdin("pw").output().unwrap())
-}
-
-/// The run failed with exit 1, said every `wants`, and left config.json as `state`.
-pub fn assert_refused(env: &TestEnv, run: &Run, wants: &[&str], state: &FileState) {
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    for w in wants {
-        assert!(run.stderr.contains(w), "wanted {w:?} in:\n{}", run.stderr);
-    }
-    assert_eq!(&FileState::of(&env.client_config_path()), state);
+    let mut all = vec!["--no-verify"];
+    all.extend_from_slice(extra);
+    login_stdin(env, host, "bob", "pw", &all)
 }
 
 /// A directory first on PATH holding `docker-credential-NAME` with `script` as its body (a

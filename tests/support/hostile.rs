@@ -387,3 +387,72 @@ impl NetnsRecorder {
             .collect()
     }
 }
+
+/// A slow hop in front of a loopback server: each connection waits `delay` before it is
+/// forwarded, then bytes flow both ways unchanged. Bounded like the servers above: at most
+/// `MAX_CONNECTIONS` connections, each forwarded for at most `MAX_LIFETIME` (10 s without a byte
+/// ends it); dropping the proxy stops its accept loop at the next connection.
+pub struct DelayProxy {
+    pub port: u16,
+    /// `127.0.0.1:PORT`.
+    pub host: String,
+    stop: Arc<AtomicBool>,
+}
+
+impl DelayProxy {
+    pub fn start(target: &str, delay: Duration) -> DelayProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let target = target.to_string();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().take(MAX_CONNECTIONS) {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(client) = conn else { continue };
+                let target = target.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(delay);
+                    let Ok(upstream) = TcpStream::connect(&target) else {
+                        return;
+                    };
+                    let started = Instant::now();
+                    let pipe = move |mut from: TcpStream, mut to: TcpStream| {
+                        let _ = from.set_read_timeout(Some(Duration::from_secs(10)));
+                        let mut buf = [0u8; 16 * 1024];
+                        while started.elapsed() < MAX_LIFETIME {
+                            match from.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => {
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    };
+                    let (c2, u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                    let back = std::thread::spawn(move || pipe(u2, c2));
+                    pipe(client, upstream);
+                    let _ = back.join();
+                });
+            }
+        });
+        DelayProxy {
+            port,
+            host: format!("127.0.0.1:{port}"),
+            stop,
+        }
+    }
+}
+
+impl Drop for DelayProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}

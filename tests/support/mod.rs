@@ -11,6 +11,7 @@ pub mod netns;
 pub mod pki;
 pub mod registry;
 pub mod rusage;
+pub mod site;
 pub mod token_server;
 
 use std::fs;
@@ -147,6 +148,9 @@ impl TestEnv {
             // Never the real instance metadata address: tests that want IMDS point
             // AWS_EC2_METADATA_SERVICE_ENDPOINT at a loopback stand-in and set this to false.
             ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+            // Docker Hub is never reached from a test: a bare doctor (which always checks it)
+            // finds it on loopback, where nothing listens on 443, and fails at once.
+            ("REGCTL_DOCKER_HUB_IP".into(), "127.0.0.1".into()),
         ];
         vars.extend(self.extra_env.iter().cloned());
         vars
@@ -163,18 +167,25 @@ impl TestEnv {
         Run::from(self.cmd().args(args).output().unwrap())
     }
 
+    /// Runs regctl with these arguments and `stdin` fed in.
+    pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        Run::from(self.cmd().args(args).write_stdin(stdin).output().unwrap())
+    }
+
     /// Runs regctl with `-o json` and parses the one document it prints.
     pub fn json(&self, args: &[&str]) -> (Value, i32) {
         let mut all = args.to_vec();
         all.extend(["-o", "json"]);
         let run = self.run(&all);
-        let doc: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
-            panic!(
-                "regctl {args:?} did not print one JSON document ({e}):\nstdout: {}\nstderr: {}",
-                run.stdout, run.stderr
-            )
-        });
-        (doc, run.code)
+        (run.document(args), run.code)
+    }
+
+    /// [`TestEnv::json`] with `stdin` fed in; the run too, for its stderr.
+    pub fn json_stdin(&self, args: &[&str], stdin: &str) -> (Value, Run) {
+        let mut all = args.to_vec();
+        all.extend(["-o", "json"]);
+        let run = self.run_stdin(&all, stdin);
+        (run.document(args), run)
     }
 
     pub fn write_daemon(&self, text: &str) {
@@ -207,6 +218,18 @@ pub struct Run {
     pub code: i32,
 }
 
+impl Run {
+    /// The one JSON document `regctl ARGS -o json` printed.
+    pub fn document(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "regctl {args:?} did not print one JSON document ({e}):\nstdout: {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
 impl From<Output> for Run {
     fn from(o: Output) -> Run {
         Run {
@@ -236,31 +259,29 @@ impl FileState {
     }
 }
 
-/// Runs a command that must be refused: exit 1, an `error:` message containing every one of
-/// `words`, the same failure as one JSON document with `-o json`, and `file` byte-for-byte (and
-/// mtime and inode) as it was.
-pub fn assert_refused(env: &TestEnv, file: &Path, args: &[&str], words: &[&str]) -> Run {
+/// A refused run: exit 1, every one of `words` in what it printed on stderr, and `file`
+/// byte-for-byte (and mtime and inode) as it was `before`.
+#[track_caller]
+pub fn assert_refused(run: &Run, words: &[&str], file: &Path, before: &FileState) {
+    assert_eq!(run.code, 1, "should fail: {}", run.stderr);
+    for w in words {
+        assert!(run.stderr.contains(w), "expected {w:?} in: {}", run.stderr);
+    }
+    assert_eq!(&FileState::of(file), before, "changed {}", file.display());
+}
+
+/// Runs `regctl ARGS`, which must be refused ([`assert_refused`]) with an `error:` message, and
+/// again with `-o json`: the same failure as one JSON document, `file` still untouched.
+#[track_caller]
+pub fn refused(env: &TestEnv, file: &Path, args: &[&str], words: &[&str]) -> Run {
     let before = FileState::of(file);
     let run = env.run(args);
-    assert_eq!(run.code, 1, "{args:?} should fail: {}", run.stderr);
     assert!(
         run.stderr.starts_with("error: "),
         "{args:?}: {}",
         run.stderr
     );
-    for w in words {
-        assert!(
-            run.stderr.contains(w),
-            "{args:?}: expected {w:?} in: {}",
-            run.stderr
-        );
-    }
-    assert_eq!(
-        FileState::of(file),
-        before,
-        "{args:?} changed {}",
-        file.display()
-    );
+    assert_refused(&run, words, file, &before);
     let (doc, code) = env.json(args);
     assert_eq!(code, 1);
     assert_eq!(
@@ -269,6 +290,12 @@ pub fn assert_refused(env: &TestEnv, file: &Path, args: &[&str], words: &[&str])
     );
     assert_eq!(FileState::of(file), before);
     run
+}
+
+/// A file's permission bits (with setuid, setgid and sticky).
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).unwrap().permissions().mode() & 0o7777
 }
 
 /// Sets a file's mtime into the past, so that a rewrite would be visible even within a second.

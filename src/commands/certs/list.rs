@@ -3,10 +3,11 @@
 
 use serde_json::{json, Value};
 
+use super::text::{file_lines, problem_line};
 use crate::commands::certs::now;
 use crate::context::Context;
 use crate::error::Result;
-use crate::files::certs_dir::lint::{self, FileReport, Problem, Role, Severity};
+use crate::files::certs_dir::lint::{self, Problem};
 use crate::files::certs_dir::{self};
 use crate::hints;
 use crate::output::Outcome;
@@ -97,42 +98,4 @@ pub fn run(
         )
         .data("problem_count", json!(count))
         .text(text))
-}
-
-fn file_lines(file: &FileReport) -> String {
-    let role = match file.role {
-        Role::Ca => "CA",
-        Role::ClientCert => "client certificate",
-        Role::ClientKey => "client key",
-        Role::HostsToml => "containerd host configuration",
-        Role::Ignored => "ignored by docker",
-    };
-    let mut out = format!("  {}  ({role})\n", file.name);
-    for c in &file.certificates {
-        out.push_str(&format!(
-            "    {}  expires {}  SHA256 {}\n",
-            c.subject,
-            c.not_after.date(),
-            c.sha256
-        ));
-    }
-    if let Some(k) = &file.key {
-        out.push_str(&format!(
-            "    {} key, public key SHA256 {}\n",
-            k.algorithm, k.public_sha256
-        ));
-    }
-    out
-}
-
-fn problem_line(p: &Problem, fix: &Option<String>) -> String {
-    let level = match p.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    };
-    let mut out = format!("  {level} [{}] {}\n", p.id, p.message);
-    if let Some(fix) = fix {
-        out.push_str(&format!("    fix: {fix}\n"));
-    }
-    out
 }

@@ -1,6 +1,7 @@
 //! `regctl certs`: what certs.d holds, per registry folder.
 
 pub mod list;
+mod text;
 
 /// Seconds since the epoch: the "now" that certificate validity is judged at.
 pub fn now() -> i64 {

@@ -1,19 +1,34 @@
 //! `regctl creds`: list stored credentials and migrate plain-text ones into the keychain; also
-//! the pieces `login` and `logout` share (the registry client, store lookup, PATH checks).
+//! what `login` and `logout` share to call `creds::ops` (the places from Context, the registry
+//! client, the note about docker-credential-regctl missing from PATH).
 
 use std::time::Duration;
 
 use crate::context::Context;
-use crate::creds::{self, helper, Store};
+use crate::creds::ops::{self, Places, Writes};
 use crate::files::daemon_config::InsecureRegistries;
-use crate::files::docker_config as dc;
 use crate::files::json_file::{FileKind, JsonFile};
 use crate::hints;
-use crate::names;
 use crate::registry::client::{ClientOptions, RegistryClient};
 
 pub mod list;
 pub mod migrate;
+
+/// Where the credential operations look, from Context.
+pub fn places(ctx: &Context) -> Places {
+    Places {
+        config: ctx.paths.client_config(),
+        exec_path: ctx.paths.exec_path.clone(),
+        keychain: ctx.paths.keychain.clone(),
+        ecr_dirs: ctx.paths.ecr_dirs(),
+        aws: ctx.env.aws.clone(),
+    }
+}
+
+/// `--check`, for the operations.
+pub fn writes(ctx: &Context) -> Writes {
+    Writes { check: ctx.check }
+}
 
 /// A registry client with dockerd's trust: certs.d, and insecure registries from daemon.json
 /// (a missing or unreadable daemon.json means only loopback is insecure, as for dockerd); all its
@@ -31,36 +46,12 @@ pub fn registry_client(ctx: &Context, timeout: Duration) -> RegistryClient {
     RegistryClient::new(opts.within(timeout))
 }
 
-/// The store behind a helper name (`regctl` is the keychain, in-process).
-pub fn helper_store(name: &str, ctx: &Context) -> Box<dyn Store> {
-    creds::open_helper(name, &ctx.paths.exec_path, &ctx.paths.keychain)
-}
-
-/// A note when docker-credential-regctl is not on PATH: docker and skopeo could not `what`
+/// The note when docker-credential-regctl is not on PATH: docker and skopeo could not `what`
 /// then ("read the keychain", "get ECR tokens").
-pub fn regctl_helper_note(ctx: &Context, what: &str) -> Option<String> {
-    let bin = format!("docker-credential-{}", creds::REGCTL_HELPER);
-    if helper::find_in_path(&bin, &ctx.paths.exec_path).is_some() {
-        return None;
-    }
-    Some(format!(
-        "{bin} is not on PATH, so docker and skopeo cannot {what} yet; {}",
+pub fn regctl_helper_note(what: &str) -> String {
+    format!(
+        "{} is not on PATH, so docker and skopeo cannot {what} yet; {}",
+        ops::regctl_helper_bin(),
         hints::helper_symlink()
-    ))
-}
-
-/// Points `credHelpers` at `helper` for a registry. For Docker Hub and regctl's own helper, also
-/// under `docker.io`: docker looks up `https://index.docker.io/v1/`, but containers/image (skopeo,
-/// podman) looks up the normalised domain `docker.io`, and regctl's helper answers both names.
-pub fn set_cred_helper(
-    config: &mut serde_json::Map<String, serde_json::Value>,
-    path: &std::path::Path,
-    key: &str,
-    helper: &str,
-) -> crate::error::Result<()> {
-    dc::set_cred_helper(config, path, key, helper)?;
-    if key == names::DOCKER_HUB_KEY && helper == creds::REGCTL_HELPER {
-        dc::set_cred_helper(config, path, "docker.io", helper)?;
-    }
-    Ok(())
+    )
 }

@@ -8,16 +8,13 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
-use super::refuse_shadowed_file_store;
 use crate::cli::LoginArgs;
-use crate::commands::creds::{regctl_helper_note, set_cred_helper};
+use crate::commands::creds::{places, regctl_helper_note, writes};
 use crate::context::Context;
 use crate::creds::ecr::{self, EcrHost, HostSettings, TokenOrigin};
-use crate::creds::file::FileStore;
-use crate::creds::{Credential, Store, REGCTL_HELPER};
+use crate::creds::ops::{self, login::EcrTarget, login::StoreChoice};
+use crate::creds::Credential;
 use crate::error::{Error, Result};
-use crate::files::docker_config as dc;
-use crate::files::json_file::{FileKind, JsonFile};
 use crate::hints;
 use crate::names::RegistryName;
 use crate::output::Outcome;
@@ -36,18 +33,15 @@ pub fn wanted(args: &LoginArgs, registry: &str) -> bool {
 pub fn run(args: &LoginArgs, name: &RegistryName, ctx: &Context, out: Outcome) -> Result<Outcome> {
     let mut out = out;
     let key = name.cred_key.as_str();
-    let to_file = match args.store.as_str() {
-        "auto" => false,
-        "file" => true,
+    let target = match &args.store {
+        StoreChoice::Auto => EcrTarget::Helper,
+        StoreChoice::File => EcrTarget::File,
         other => return Err(Error::EcrStore(other.to_string())),
     };
-    let path = ctx.paths.client_config();
+    let to_file = target == EcrTarget::File;
+    let places = places(ctx);
     // What config.json would refuse stops the login before AWS is asked or anything is written.
-    let config = JsonFile::read(&path, FileKind::CLIENT_CONFIG)?.value;
-    dc::get_auth(&config, &path, key)?;
-    if to_file {
-        refuse_shadowed_file_store(&config, &path, key)?;
-    }
+    ops::login::ecr_precheck(&places, key, target)?;
 
     let settings = HostSettings {
         profile: args.profile.clone(),
@@ -69,35 +63,23 @@ pub fn run(args: &LoginArgs, name: &RegistryName, ctx: &Context, out: Outcome) -
         });
     }
     let token = &done.outcome.token;
-
-    let mut file = JsonFile::edit(&path, FileKind::CLIENT_CONFIG, ctx.check)?;
-    if to_file {
-        dc::remove_cred_helper(&mut file.value, key);
-        let cred = Credential {
-            server_url: key.to_string(),
-            username: token.username.clone(),
-            secret: token.password.clone(),
-        };
-        let mut store = FileStore::new(&mut file.value, &path);
-        if store.get(key)?.as_ref() != Some(&cred) {
-            store.store(&cred)?;
-        }
-    } else {
-        set_cred_helper(&mut file.value, &path, key, REGCTL_HELPER)?;
-        // docker's marker for a helper-held secret; a plain-text secret there goes away.
-        dc::set_auth(&mut file.value, &path, key, None)?;
-        if let Some(note) = regctl_helper_note(ctx, "get ECR tokens") {
-            out = out.warn(note);
-        }
+    let cred = Credential {
+        server_url: key.to_string(),
+        username: token.username.clone(),
+        secret: token.password.clone(),
+    };
+    let saved = ops::login::ecr_store(&places, &cred, target, writes(ctx))?;
+    if !to_file && places.regctl_helper_missing() {
+        out = out.warn(regctl_helper_note("get ECR tokens"));
     }
-    let saved = file.save(ctx.check)?;
     out = out.with_save(&saved);
     out.changed |= done.settings_changed;
+    let path = &places.config;
 
     let expires_at = ecr::rfc3339(token.expires_at);
     let store = if to_file { "file" } else { "ecr" };
     if to_file {
-        out = out.warn(hints::ecr_token_in_file(&path, &expires_at, key));
+        out = out.warn(hints::ecr_token_in_file(path, &expires_at, key));
     }
     let resolved = &done.resolved;
     let verb = if out.changed {
