@@ -163,11 +163,11 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diagnose registries end to end and print the command that fixes each problem
-    ///
-    /// Proxies are judged as dockerd uses them: daemon.json "proxies", else docker.service
-    /// drop-ins, else the shell's HTTPS_PROXY / HTTP_PROXY / NO_PROXY (never for loopback, as in
-    /// Go); the credential check goes through that proxy, as `regctl login` does.
-    #[command(after_help = "Examples:
+    #[command(after_help = "Proxies are judged as dockerd uses them: daemon.json \"proxies\", else docker.service drop-ins,
+else the shell's HTTPS_PROXY / HTTP_PROXY / NO_PROXY (never for loopback, as in Go); the credential
+check goes through that proxy, as `regctl login` does.
+
+Examples:
   regctl doctor                          every registry named in config.json and daemon.json
   regctl doctor registry.example.com:5000 --timeout 5
   regctl doctor --explain 'x509: certificate signed by unknown authority'
