@@ -354,10 +354,14 @@ fn dockerd_version(bin: &Path, cache_dir: &Path) -> Option<EngineVersion> {
         meta.mtime_nsec() + meta.mtime() * 1_000_000_000
     );
     let cache = cache_dir.join("dockerd-version");
-    if let Some(v) = std::fs::read_to_string(&cache).ok().and_then(|text| {
-        let (k, v) = text.trim_end().rsplit_once('\t')?;
-        (k == key).then(|| EngineVersion::parse(v)).flatten()
-    }) {
+    if let Some(v) =
+        crate::files::bounded::read_text_file(&cache, crate::files::bounded::limits::SMALL_TEXT)
+            .ok()
+            .and_then(|text| {
+                let (k, v) = text.trim_end().rsplit_once('\t')?;
+                (k == key).then(|| EngineVersion::parse(v)).flatten()
+            })
+    {
         return Some(v);
     }
     let out = std::process::Command::new(bin)

@@ -297,3 +297,33 @@ fn certs_d_reads_only_regular_files_and_names_the_rest() {
         1
     );
 }
+
+#[test]
+fn daemon_json_and_registries_conf_d_that_never_end_are_refused_by_validate_and_doctor() {
+    let env = TestEnv::new();
+    // daemon validate reads daemon.json's raw bytes first (for its encoding): a FIFO there
+    // used to block it, /dev/zero to read without end.
+    let fifo = env.path("daemon-fifo.json");
+    mkfifo(&fifo);
+    for path in [fifo.to_str().unwrap(), "/dev/zero"] {
+        let m = regctl(
+            &env,
+            &["--daemon-config", path, "daemon", "validate"],
+            Stdio::null(),
+        );
+        assert_bounded_failure(&m, &[path, "not a regular file"]);
+    }
+    // doctor's local block reads every registries.conf.d file: a FIFO among them is named.
+    fs::create_dir_all(&env.registries_conf_d).unwrap();
+    let conf = env.registries_conf_d.join("00-fifo.conf");
+    mkfifo(&conf);
+    let m = regctl(&env, &["doctor", "-o", "json"], Stdio::null());
+    assert_eq!(m.run.code, 1, "{:#?}", m.run);
+    let v: Value = serde_json::from_str(&m.run.stdout).unwrap();
+    let text = v["local"].to_string();
+    assert!(
+        text.contains("00-fifo.conf") && text.contains("named pipe"),
+        "{text}"
+    );
+    assert_bounded_memory(&m);
+}

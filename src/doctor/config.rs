@@ -66,14 +66,17 @@ fn registries_conf(inputs: &Inputs) -> Vec<Check> {
         .map(|rd| {
             rd.flatten()
                 .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "conf") && p.is_file())
+                .filter(|p| p.extension().is_some_and(|e| e == "conf") && !p.is_dir())
                 .collect()
         })
         .unwrap_or_default();
     files.sort();
     let mut checks = Vec::new();
     for path in files {
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::files::bounded::read_text_file(
+            &path,
+            crate::files::bounded::limits::CONFIG_JSON,
+        ) {
             Ok(t) => t,
             Err(e) => {
                 checks.push(Check::fail(

@@ -57,7 +57,11 @@ fn classify(e: &io::Error) -> LookupError {
 
 /// The name servers of a resolv.conf, in order (glibc reads at most 3; none means 127.0.0.1).
 pub fn name_servers(resolv_conf: &Path) -> Vec<IpAddr> {
-    let text = std::fs::read_to_string(resolv_conf).unwrap_or_default();
+    let text = crate::files::bounded::read_text_file(
+        resolv_conf,
+        crate::files::bounded::limits::SMALL_TEXT,
+    )
+    .unwrap_or_default();
     let servers: Vec<IpAddr> = text
         .lines()
         .filter_map(|l| {
@@ -209,9 +213,9 @@ pub fn resolve(name: &RegistryName, inputs: &Inputs) -> (Vec<SocketAddr>, Vec<Ch
             );
             return (addrs, vec![check]);
         }
-        Err(LookupError::NoSuchHost(detail)) => no_such_host(&host, &detail),
+        Err(LookupError::NoSuchHost(detail)) => no_such_host(name, &detail, &inputs.resolv_conf),
         Err(e) => down_check(&host, inputs).unwrap_or_else(|| match e {
-            LookupError::NoAnswer(detail) => no_such_host(&host, &detail),
+            LookupError::NoAnswer(detail) => no_such_host(name, &detail, &inputs.resolv_conf),
             _ => Check::fail(
                 ids::DNS_TIMEOUT,
                 format!(
@@ -225,10 +229,29 @@ pub fn resolve(name: &RegistryName, inputs: &Inputs) -> (Vec<SocketAddr>, Vec<Ch
     (Vec::new(), vec![check])
 }
 
-fn no_such_host(host: &str, detail: &str) -> Check {
+fn no_such_host(name: &RegistryName, detail: &str, resolv_conf: &Path) -> Check {
+    let host = name.hostname();
+    let said = format!("docker reports \"dial tcp: lookup {host}: no such host\"");
+    if name.is_docker_hub {
+        // Docker Hub's names exist: a name server that denies them serves no internet names
+        // (an offline or filtered network), and the spelling is not the problem.
+        let servers: Vec<String> = name_servers(resolv_conf)
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        return Check::fail(
+            ids::DNS_NO_SUCH_HOST,
+            format!(
+                "lookup {host}: no such host ({detail}), though it is Docker Hub's: the name servers of {} ({}) do not serve internet names; {said}",
+                resolv_conf.display(),
+                servers.join(", ")
+            ),
+        )
+        .fix(hints::docker_hub_unreachable());
+    }
     Check::fail(
         ids::DNS_NO_SUCH_HOST,
-        format!("lookup {host}: no such host ({detail}); docker reports \"dial tcp: lookup {host}: no such host\""),
+        format!("lookup {host}: no such host ({detail}); {said}"),
     )
     .fix(hints::dns_no_such_host(host))
 }
@@ -250,6 +273,31 @@ mod tests {
         assert_eq!(got, ["10.0.0.1", "fe80::1", "127.0.0.53"]);
         std::fs::write(&path, "options ndots:5\n").unwrap();
         assert_eq!(name_servers(&path), [IpAddr::V4(Ipv4Addr::LOCALHOST)]);
+    }
+
+    #[test]
+    fn docker_hub_denied_by_dns_is_an_offline_network_not_a_spelling_mistake() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("resolv.conf");
+        std::fs::write(&conf, "nameserver 10.1.2.3\n").unwrap();
+        let hub = crate::registry::names::parse("docker.io").unwrap();
+        let c = no_such_host(&hub, "Name or service not known", &conf);
+        assert_eq!(c.id, ids::DNS_NO_SUCH_HOST);
+        assert!(
+            c.message.contains("(10.1.2.3) do not serve internet names"),
+            "{}",
+            c.message
+        );
+        assert_eq!(
+            c.fix.as_deref(),
+            Some(hints::docker_hub_unreachable().as_str())
+        );
+        let other = crate::registry::names::parse("r.example.invalid").unwrap();
+        let c = no_such_host(&other, "Name or service not known", &conf);
+        assert!(c
+            .fix
+            .unwrap()
+            .contains("check the spelling of r.example.invalid"));
     }
 
     #[test]

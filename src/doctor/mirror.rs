@@ -72,11 +72,14 @@ pub fn probe_all(inputs: &Inputs) -> Vec<MirrorProbe> {
         .join("docker.io")
         .join(crate::files::hosts_toml::HOSTS_TOML);
     let from_hosts: Vec<String> = if target.containerd_store() && target.version().at_least(28, 0) {
-        std::fs::read_to_string(&hosts_toml)
-            .ok()
-            .and_then(|t| t.parse::<toml_edit::DocumentMut>().ok())
-            .map(|d| crate::files::hosts_toml::mirrors(&d, "docker.io"))
-            .unwrap_or_default()
+        crate::files::bounded::read_text_file(
+            &hosts_toml,
+            crate::files::bounded::limits::CONFIG_JSON,
+        )
+        .ok()
+        .and_then(|t| t.parse::<toml_edit::DocumentMut>().ok())
+        .map(|d| crate::files::hosts_toml::mirrors(&d, "docker.io"))
+        .unwrap_or_default()
     } else {
         Vec::new()
     };

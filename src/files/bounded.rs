@@ -30,7 +30,7 @@ pub mod limits {
     pub const PROCESS_OUTPUT: u64 = 4 << 20;
     /// A child's stderr, kept for the error message only.
     pub const PROCESS_STDERR: u64 = 256 << 10;
-    /// config.json and daemon.json.
+    /// config.json and daemon.json (and the TOML files: hosts.toml, registries.conf.d).
     pub const CONFIG_JSON: u64 = 8 << 20;
     /// `~/.aws/config`, `~/.aws/credentials`, and regctl's ECR token cache entries.
     pub const AWS_FILE: u64 = 4 << 20;
@@ -179,6 +179,12 @@ pub fn read_file(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
         return Err(too_large(limit));
     }
     read_capped(&mut file, limit)
+}
+
+/// A regular file's text, as [`read_file`] reads it, refused when it is not UTF-8.
+pub fn read_text_file(path: &Path, limit: u64) -> io::Result<String> {
+    String::from_utf8(read_file(path, limit)?)
+        .map_err(|_| io::Error::new(ErrorKind::InvalidData, "it is not UTF-8 text"))
 }
 
 #[cfg(test)]

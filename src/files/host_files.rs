@@ -77,11 +77,14 @@ pub fn mirror_tls(root: &Path, url: &str, skip_verify: bool) -> HostTls {
 
 /// The mirrors a registry's hosts.toml under `root` lists, when it parses.
 pub fn hosts_mirrors(root: &Path, folder: &str) -> Vec<String> {
-    std::fs::read_to_string(root.join(folder).join(HOSTS_TOML))
-        .ok()
-        .and_then(|t| t.parse::<DocumentMut>().ok())
-        .map(|d| hosts_toml::mirrors(&d, folder))
-        .unwrap_or_default()
+    super::bounded::read_text_file(
+        &root.join(folder).join(HOSTS_TOML),
+        super::bounded::limits::CONFIG_JSON,
+    )
+    .ok()
+    .and_then(|t| t.parse::<DocumentMut>().ok())
+    .map(|d| hosts_toml::mirrors(&d, folder))
+    .unwrap_or_default()
 }
 
 /// The registry folders under a hosts root that hold a hosts.toml, sorted.

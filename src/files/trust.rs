@@ -139,7 +139,7 @@ pub fn system_remove(
     let mut changes = Vec::new();
     let mut updated = None;
     if std::fs::symlink_metadata(&path).is_ok() {
-        let before = std::fs::read(&path).ok();
+        let before = super::bounded::read_file(&path, super::bounded::limits::PEM).ok();
         if !check {
             std::fs::remove_file(&path).map_err(|source| FileError::Write {
                 path: path.clone(),

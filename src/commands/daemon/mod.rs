@@ -25,7 +25,8 @@ pub fn read_validated(
     use crate::files::json_file::{parse_document, FileKind, JsonFile};
     let version = engine.version;
     let empty_target = engine.target(&Map::new());
-    let bytes = std::fs::read(path).ok();
+    let bytes =
+        crate::files::bounded::read_file(path, crate::files::bounded::limits::CONFIG_JSON).ok();
     let mut problems = Vec::new();
     let value = match bytes.as_deref() {
         Some(b) if b.starts_with(b"\xFF\xFE") || b.starts_with(b"\xFE\xFF") => {

@@ -32,24 +32,25 @@ pub fn mirror_list(ctx: &Context) -> Result<Outcome> {
         }
     }
     let drop_in = ctx.paths.registries_drop_in();
-    let entries: Vec<Value> = std::fs::read_to_string(&drop_in)
-        .ok()
-        .and_then(|t| t.parse::<DocumentMut>().ok())
-        .map(|d| {
-            registries_conf::entries(&d)
-                .into_iter()
-                .map(|(registry, mirrors, insecure)| {
-                    for m in &mirrors {
-                        if !text.is_empty() {
-                            text.push('\n');
+    let entries: Vec<Value> =
+        crate::files::bounded::read_text_file(&drop_in, crate::files::bounded::limits::CONFIG_JSON)
+            .ok()
+            .and_then(|t| t.parse::<DocumentMut>().ok())
+            .map(|d| {
+                registries_conf::entries(&d)
+                    .into_iter()
+                    .map(|(registry, mirrors, insecure)| {
+                        for m in &mirrors {
+                            if !text.is_empty() {
+                                text.push('\n');
+                            }
+                            text.push_str(&format!("{m}  for {registry}  ({})", drop_in.display()));
                         }
-                        text.push_str(&format!("{m}  for {registry}  ({})", drop_in.display()));
-                    }
-                    json!({"registry": registry, "mirrors": mirrors, "insecure": insecure})
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+                        json!({"registry": registry, "mirrors": mirrors, "insecure": insecure})
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
     outcome = outcome
         .data("hosts", Value::Array(hosts))
         .data(

@@ -15,7 +15,7 @@ use crate::hints;
 pub fn containerd_config_warning(ctx: &Context) -> Option<String> {
     let config = &ctx.paths.containerd_config;
     let dir = &ctx.paths.containerd_certs_dir;
-    let text = match std::fs::read_to_string(config) {
+    let text = match crate::files::bounded::read_text_file(config, crate::files::bounded::limits::CONFIG_JSON) {
         Ok(t) => t,
         Err(_) => {
             return Some(format!(
