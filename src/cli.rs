@@ -163,7 +163,8 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diagnose registries end to end and print the command that fixes each problem
-    #[command(after_help = "Proxies are judged as dockerd uses them: daemon.json \"proxies\", else docker.service drop-ins,
+    #[command(
+        after_help = "Proxies are judged as dockerd uses them: daemon.json \"proxies\", else docker.service drop-ins,
 else the shell's HTTPS_PROXY / HTTP_PROXY / NO_PROXY (never for loopback, as in Go); the credential
 check goes through that proxy, as `regctl login` does.
 
@@ -171,7 +172,8 @@ Examples:
   regctl doctor                          every registry named in config.json and daemon.json
   regctl doctor registry.example.com:5000 --timeout 5
   regctl doctor --explain 'x509: certificate signed by unknown authority'
-  regctl doctor docker.io -o json | jq '.registries[].checks[] | select(.status == \"fail\")'")]
+  regctl doctor docker.io -o json | jq '.registries[].checks[] | select(.status == \"fail\")'"
+    )]
     Doctor(DoctorArgs),
 
     /// Registry mirrors: Docker Hub's in daemon.json, any registry's in hosts.toml

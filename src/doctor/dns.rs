@@ -280,7 +280,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path().join("resolv.conf");
         std::fs::write(&conf, "nameserver 10.1.2.3\n").unwrap();
-        let hub = crate::registry::names::parse("docker.io").unwrap();
+        let hub = crate::names::parse("docker.io").unwrap();
         let c = no_such_host(&hub, "Name or service not known", &conf);
         assert_eq!(c.id, ids::DNS_NO_SUCH_HOST);
         assert!(
@@ -292,7 +292,7 @@ mod tests {
             c.fix.as_deref(),
             Some(hints::docker_hub_unreachable().as_str())
         );
-        let other = crate::registry::names::parse("r.example.invalid").unwrap();
+        let other = crate::names::parse("r.example.invalid").unwrap();
         let c = no_such_host(&other, "Name or service not known", &conf);
         assert!(c
             .fix
