@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::docker_real::assert_pulls;
 use crate::support::dockerd::{Dockerd, Mode, Started};
-use crate::support::hostile::DelayProxy;
+use crate::support::hostile::{DelayProxy, RecordingProxy};
 use crate::support::registry::{free_port, Registry, RegistryOptions};
 use crate::support::TestEnv;
 
@@ -460,4 +460,40 @@ fn with_the_containerd_store_a_hosts_toml_list_is_the_one_probed() {
     let (doc, _) = doctor(&env, &args);
     let urls: Vec<&str> = doc.hub().mirrors.iter().map(|p| p.url.as_str()).collect();
     assert_eq!(urls, [DEAD]);
+}
+
+/// dockerd reaches its mirrors through its own proxy (daemon.json `proxies`), so doctor probes
+/// them through it too: the proxy is asked for the mirror (its CONNECT is seen), no DNS lookup
+/// of the mirror's name is made here, and the verdict names the proxy. The proxy refuses with
+/// 502, so nothing leaves loopback; the shell's proxy is not used when dockerd has its own.
+#[test]
+fn mirrors_are_probed_through_dockerds_proxy() {
+    let dockerd_proxy = RecordingProxy::start();
+    let shell_proxy = RecordingProxy::start();
+    let mut env = TestEnv::new();
+    env.set_env("HTTPS_PROXY", &shell_proxy.url);
+    env.write_daemon(&format!(
+        "{{\"registry-mirrors\": [\"{DEAD}\"], \"proxies\": {{\"https-proxy\": \"{}\"}}}}\n",
+        dockerd_proxy.url
+    ));
+    let (doc, code) = doctor(&env, &["--timeout", "3"]);
+    assert_eq!(code, 1, "{doc:#?}");
+    let hub = doc.hub();
+    assert_eq!(hub.mirrors.len(), 1, "{hub:#?}");
+    let probe = &hub.mirrors[0];
+    assert_eq!(probe.verdict, "dead", "{probe:?}");
+    assert!(
+        probe
+            .message
+            .contains(&format!("through the proxy {}", dockerd_proxy.url)),
+        "{probe:?}"
+    );
+    assert!(!probe.message.contains("does not resolve"), "{probe:?}");
+    let seen = dockerd_proxy.seen();
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("CONNECT dead-mirror.regctl-test.invalid:443 ")),
+        "dockerd's proxy saw {seen:?}"
+    );
+    assert_eq!(shell_proxy.seen(), Vec::<String>::new());
 }

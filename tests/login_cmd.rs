@@ -11,6 +11,7 @@ use crate::support::creds::{
     client_config, htpasswd_registry, json_with_stdin, login, login_bob_unverified, login_stdin,
     skopeo_inspect, write_config, PASSWORD, USER,
 };
+use crate::support::hostile::RecordingProxy;
 use crate::support::registry::free_port;
 use crate::support::{age_file, FileState, TestEnv};
 
@@ -472,44 +473,6 @@ fn client_certificate_pair_from_certs_d_is_presented_to_an_mtls_registry() {
         "{doc}"
     );
     assert_eq!(FileState::of(&env.client_config_path()), state);
-}
-
-/// A loopback HTTP proxy that records the first line of each request (`CONNECT host:port ...`)
-/// and refuses it with 502, so nothing goes further than loopback.
-struct RecordingProxy {
-    url: String,
-    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl RecordingProxy {
-    fn start() -> RecordingProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log = seen.clone();
-        std::thread::spawn(move || {
-            for mut conn in listener.incoming().flatten() {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
-                    match conn.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => break,
-                    }
-                }
-                let text = String::from_utf8_lossy(&head);
-                log.lock()
-                    .unwrap()
-                    .push(text.lines().next().unwrap_or("").to_string());
-                let _ = conn.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
-            }
-        });
-        RecordingProxy { url, seen }
-    }
-
-    fn seen(&self) -> Vec<String> {
-        self.seen.lock().unwrap().clone()
-    }
 }
 
 /// login verifies the way `docker login` does: dockerd checks the credentials, so through

@@ -234,7 +234,39 @@ fn serve(url: &str, insecure: &InsecureRegistries, inputs: &Inputs) -> Result<()
         None => return Err(dead(format!("{url} names no host"))),
     };
     let port = base.port_or_known_default().unwrap_or(443);
-    let addrs = match dns::lookup(&host, port, inputs.timeout) {
+    // dockerd reaches its mirrors through its own proxy (else the shell's it inherited), as
+    // it reaches Docker Hub; the proxy then resolves and connects, so those phases are its.
+    let (proxies, source) = crate::files::proxies::for_dockerd(
+        &inputs.daemon_config,
+        &inputs.systemd_dropin_dirs,
+        &inputs.proxy_env,
+    );
+    let client = RegistryClient::new(
+        ClientOptions {
+            proxies: proxies.clone(),
+            ..ClientOptions::new(inputs.certs_dir.clone(), insecure.clone())
+        }
+        .within(inputs.timeout * 3),
+    );
+    match proxies.proxy_for(base.scheme(), &host, port) {
+        Some(proxy) => serve_over(&client, &base, inputs).map_err(|(verdict, message, fix)| {
+            let proxy = crate::files::secrets::mask_url_userinfo(&proxy);
+            (
+                verdict,
+                format!("through the proxy {proxy} (from {source}): {message}"),
+                fix,
+            )
+        }),
+        None => {
+            reach_directly(&host, port, inputs)?;
+            serve_over(&client, &base, inputs)
+        }
+    }
+}
+
+/// DNS and TCP to a mirror reached without a proxy.
+fn reach_directly(host: &str, port: u16, inputs: &Inputs) -> Result<(), Failure> {
+    let addrs = match dns::lookup(host, port, inputs.timeout) {
         Ok(a) => a,
         Err(dns::LookupError::NoSuchHost(d)) => {
             return Err(dead(format!("{host} does not resolve ({d})")))
@@ -251,10 +283,11 @@ fn serve(url: &str, insecure: &InsecureRegistries, inputs: &Inputs) -> Result<()
         }
     };
     connect(&addrs, inputs.timeout)
-        .map_err(|e| dead(format!("nothing answers on {host}:{port} ({e})")))?;
-    let client = RegistryClient::new(
-        ClientOptions::new(inputs.certs_dir.clone(), insecure.clone()).within(inputs.timeout * 3),
-    );
+        .map_err(|e| dead(format!("nothing answers on {host}:{port} ({e})")))
+}
+
+/// `/v2/` and the probe image's manifest, with an anonymous token when the mirror asks.
+fn serve_over(client: &RegistryClient, base: &Url, inputs: &Inputs) -> Result<(), Failure> {
     let v2 = base.join("v2/").map_err(|e| dead(e.to_string()))?;
     let ping = client
         .send(&Request::get(v2.clone()))
@@ -275,7 +308,7 @@ fn serve(url: &str, insecure: &InsecureRegistries, inputs: &Inputs) -> Result<()
                     ))
                 })?;
             let scope = format!("repository:{repo}:pull");
-            let token = crate::registry::token::fetch_token(&client, bearer, None, &[scope])
+            let token = crate::registry::token::fetch_token(client, bearer, None, &[scope])
                 .map_err(|e| {
                     not_a_mirror(format!(
                         "its token realm gives no anonymous pull token ({e})"
