@@ -272,7 +272,7 @@ fn reach_directly(host: &str, port: u16, inputs: &Inputs) -> Result<(), Failure>
             return Err(dead(format!("{host} does not resolve ({d})")))
         }
         Err(e) => {
-            return Err(match dns::down_check(&host, inputs) {
+            return Err(match dns::down_check(host, inputs) {
                 Some(down) => (
                     Verdict::DnsDown,
                     format!("not judged: {}", down.message),
