@@ -177,18 +177,7 @@ pub fn realm(probe: &Probe<'_>, api: Option<&Response>) -> Vec<Check> {
     let Some(api) = api.filter(|a| a.status == 401) else {
         return Vec::new();
     };
-    let challenges = challenge::parse(
-        api.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
-            .map(|(_, v)| v.as_str()),
-    );
-    let Some(realm) = challenges
-        .iter()
-        .find(|c| c.scheme == "bearer")
-        .and_then(|c| c.param("realm"))
-        .and_then(|r| url::Url::parse(r).ok())
-        .filter(|u| u.scheme() == "https")
+    let Some(realm) = challenge::bearer_realm(&api.headers).filter(|u| u.scheme() == "https")
     else {
         return Vec::new();
     };

@@ -16,6 +16,22 @@ impl Challenge {
     }
 }
 
+/// The Bearer challenge's `realm` among a response's headers (`WWW-Authenticate`, any case),
+/// as a URL: where the token for this registry comes from.
+pub fn bearer_realm<'a>(
+    headers: impl IntoIterator<Item = &'a (String, String)>,
+) -> Option<url::Url> {
+    let values = headers
+        .into_iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
+        .map(|(_, v)| v.as_str());
+    parse(values)
+        .iter()
+        .find(|c| c.scheme == "bearer")
+        .and_then(|c| c.param("realm"))
+        .and_then(|r| url::Url::parse(r).ok())
+}
+
 /// Parses every challenge in the given header values, skipping what cannot be read.
 pub fn parse<'a>(headers: impl IntoIterator<Item = &'a str>) -> Vec<Challenge> {
     headers.into_iter().flat_map(parse_one).collect()

@@ -336,18 +336,7 @@ pub fn realm_of(
     let Some(Ok(resp)) = answer else {
         return Ok(None);
     };
-    let challenges = challenge::parse(
-        resp.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
-            .map(|(_, v)| v.as_str()),
-    );
-    let Some(url) = challenges
-        .iter()
-        .find(|c| c.scheme.eq_ignore_ascii_case("bearer"))
-        .and_then(|c| c.param("realm"))
-        .and_then(|r| Url::parse(r).ok())
-    else {
+    let Some(url) = challenge::bearer_realm(&resp.headers) else {
         return Ok(None);
     };
     let realm_folder = host_port(&url);
