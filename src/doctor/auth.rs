@@ -229,7 +229,8 @@ pub fn realm(probe: &Probe<'_>, api: Option<&Response>) -> Vec<Check> {
         // Unreachable realms are the token request's failure, reported by the auth phase.
         Err(_) => return Vec::new(),
     };
-    let now = std::time::SystemTime::now()
+    let now = inputs
+        .now
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let bare = hostname.trim_start_matches('[').trim_end_matches(']');

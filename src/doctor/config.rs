@@ -52,9 +52,9 @@ pub fn check(name: Option<&RegistryName>, inputs: &Inputs) -> Vec<Check> {
         );
         checks.extend(helper(name, &file.value, inputs));
     }
-    checks.extend(certs_lint(name, &inputs.certs_dir));
+    checks.extend(certs_lint(name, &inputs.certs_dir, inputs.now));
     if inputs.containerd_certs_dir.is_dir() {
-        checks.extend(certs_lint(name, &inputs.containerd_certs_dir));
+        checks.extend(certs_lint(name, &inputs.containerd_certs_dir, inputs.now));
     }
     checks
 }
@@ -116,12 +116,16 @@ pub fn engine_check(inputs: &Inputs) -> Check {
 }
 
 /// The certs.d review `regctl certs list` shows, for this registry's folder (and its :443 twin).
-fn certs_lint(name: &RegistryName, root: &std::path::Path) -> Vec<Check> {
+fn certs_lint(
+    name: &RegistryName,
+    root: &std::path::Path,
+    now: std::time::SystemTime,
+) -> Vec<Check> {
     use crate::files::certs_dir::lint::{lint_tree, Severity};
     if name.is_docker_hub {
         return Vec::new();
     }
-    let now = std::time::SystemTime::now()
+    let now = now
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default();

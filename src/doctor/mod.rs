@@ -111,6 +111,8 @@ pub struct Inputs {
     pub docker_hub_ip: Option<std::net::IpAddr>,
     /// The image a Docker Hub mirror must serve (`--probe-image`).
     pub probe_image: String,
+    /// The time certificates are judged against, read once by the caller.
+    pub now: std::time::SystemTime,
 }
 
 /// The state one registry's diagnosis builds up as phases run.

@@ -258,7 +258,7 @@ pub fn chain(
         }
     };
     let chain = session.presented.chain.clone();
-    let now = SystemTime::now();
+    let now = probe.inputs.now;
     let verdict = trust.verify(
         &chain,
         &host,

@@ -90,6 +90,7 @@ pub fn inputs(ctx: &Context, timeout: Duration, probe_image: &str) -> Result<Inp
         resolv_conf: ctx.paths.resolv_conf.clone(),
         docker_hub_ip: ctx.env.docker_hub_ip,
         probe_image: probe_image.to_string(),
+        now: std::time::SystemTime::now(),
     })
 }
 
