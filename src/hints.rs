@@ -978,6 +978,13 @@ pub fn quote_robot_account(host: &str) -> String {
     format!("quote the name in single quotes so the shell leaves $ alone: printf '%s' \"$TOKEN\" | regctl login {host} -u 'robot$NAME' --password-stdin (or: docker login {host} -u 'robot$NAME')")
 }
 
+/// A command line clap refused: the usage of the (sub)command it names.
+pub fn usage(command_path: &[String]) -> String {
+    let mut words = vec!["regctl".to_string()];
+    words.extend(command_path.iter().cloned());
+    format!("see the usage: {} --help", words.join(" "))
+}
+
 // Mirrors and DNS (issue 14)
 
 /// A Docker Hub mirror that is dead or serves no Docker Hub content: take it out of the list

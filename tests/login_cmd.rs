@@ -582,6 +582,13 @@ fn bad_flag_values_are_usage_errors() {
             .starts_with("invalid value '0' for '--timeout <SECS>'"),
         "{doc}"
     );
+    assert_eq!(doc["hint"], "see the usage: regctl doctor --help", "{doc}");
+    let (doc, code) = env.json(&["-o", "json", "mirror", "list", "--timeout", "x"]);
+    assert_eq!(code, 2, "{doc}");
+    assert_eq!(
+        doc["hint"], "see the usage: regctl mirror list --help",
+        "{doc}"
+    );
     // Fractions are seconds too.
     let (doc, _) = env.json(&["doctor", "--explain", "toomanyrequests", "--timeout", "0.5"]);
     assert_eq!(

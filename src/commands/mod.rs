@@ -50,7 +50,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
                 // `-o json` promises one document on stdout, usage errors included.
                 let printer =
                     Printer::new(Format::Json, ColorChoice::Never, true, false, false, false);
-                let _ = printer.error(&err, None);
+                let _ = printer.error(&err, Some(crate::hints::usage(&command_path(&argv))));
             }
             return err.exit_code();
         }
@@ -129,6 +129,25 @@ fn usage_message(e: &clap::Error) -> String {
     let text = e.render().to_string();
     let first = text.lines().next().unwrap_or_default();
     first.strip_prefix("error: ").unwrap_or(first).to_string()
+}
+
+/// The subcommands a refused command line names (`["mirror", "list"]`), read along clap's tree.
+fn command_path(argv: &[OsString]) -> Vec<String> {
+    let mut cmd = help::command();
+    let mut path = Vec::new();
+    for word in argv.iter().skip(1).map(|a| a.to_string_lossy()) {
+        if word.starts_with('-') {
+            continue;
+        }
+        // Anything else is a flag's value or an argument: only a subcommand of where the
+        // path is now moves it on.
+        let Some(sub) = cmd.find_subcommand(word.as_ref()).cloned() else {
+            continue;
+        };
+        path.push(sub.get_name().to_string());
+        cmd = sub;
+    }
+    path
 }
 
 /// Whether the command line asks for JSON (`--json`, `-o json`, `-ojson`, `--output[=]json`),
