@@ -909,17 +909,21 @@ pub fn certs_list(host: &str) -> String {
 
 /// dockerd reads its proxy from daemon.json's `proxies` (or its own environment).
 pub fn dockerd_proxy() -> String {
-    "configure dockerd's proxy: regctl daemon set proxies '{\"https-proxy\": \"http://PROXY:PORT\"}' && sudo systemctl restart docker".into()
+    "configure dockerd's proxy: sudo regctl daemon set proxies '{\"https-proxy\": \"http://PROXY:PORT\"}' && sudo systemctl restart docker".into()
 }
 
 /// Bypass the proxy for one registry in dockerd.
 pub fn bypass_dockerd_proxy(host: &str) -> String {
-    format!("bypass it for the registry: regctl daemon set proxies.no-proxy {host}")
+    format!("bypass it for the registry: {}", dockerd_no_proxy(host))
+}
+
+fn dockerd_no_proxy(host: &str) -> String {
+    format!("regctl daemon set proxies.no-proxy {host}")
 }
 
 /// A proxy that refuses connections.
 pub fn proxy_refused(host: &str) -> String {
-    format!("start the proxy or correct its address; or bypass it for this registry: export NO_PROXY={host} (for dockerd: regctl daemon set proxies.no-proxy {host})")
+    format!("start the proxy or correct its address; or bypass it for this registry: export NO_PROXY={host} (for dockerd: {})", dockerd_no_proxy(host))
 }
 
 /// Something answered, but not a registry API.
@@ -939,8 +943,35 @@ pub fn login_docker_hub_for_limit() -> String {
 
 /// Pull through a mirror.
 pub fn pull_through_mirror() -> String {
-    "or pull through a mirror: sudo regctl mirror add https://MIRROR && sudo regctl daemon reload"
-        .into()
+    format!("or pull through a mirror: {}", mirror_add_any())
+}
+
+/// Give dockerd a Docker Hub mirror (the URL is the user's to choose).
+pub fn mirror_add_any() -> String {
+    "sudo regctl mirror add https://MIRROR && sudo regctl daemon reload".into()
+}
+
+/// Nothing listens on a registry's port.
+pub fn nothing_listens(host: &str, port: u16) -> String {
+    format!("nothing listens on {host}:{port}: start the registry, or give the port it listens on (regctl doctor {host}:PORT)")
+}
+
+/// daemon.json has problems dockerd refuses: the whole list.
+pub fn daemon_validate(path: &str) -> String {
+    format!(
+        "see every problem with: regctl daemon validate --daemon-config {}",
+        shell_quote(path)
+    )
+}
+
+/// `--explain` knows no cause: diagnose the registry itself.
+pub fn doctor_registry() -> String {
+    "diagnose the registry instead: regctl doctor REGISTRY".into()
+}
+
+/// Credentials in plain text in config.json.
+pub fn migrate_to_keychain() -> String {
+    "move them with: regctl creds migrate --to keychain".into()
 }
 
 /// The name does not resolve.
@@ -1014,20 +1045,20 @@ fn mirror_edit(verb: &str, url: &str, in_hosts_toml: bool) -> String {
     } else {
         ""
     };
-    format!("regctl mirror {verb} {}{target}", shell_quote(url))
+    format!("sudo regctl mirror {verb} {}{target}", shell_quote(url))
 }
 
 fn reload_unless(in_hosts_toml: bool) -> &'static str {
     if in_hosts_toml {
         ""
     } else {
-        " && regctl daemon reload"
+        " && sudo regctl daemon reload"
     }
 }
 
 /// Docker Hub itself refuses or drops the connection from this host.
 pub fn docker_hub_unreachable() -> String {
-    "Docker Hub is not reachable from this host (firewall, proxy or no internet): give dockerd a mirror that is, regctl mirror add https://MIRROR && regctl daemon reload, or a proxy (HTTPS_PROXY in a docker.service drop-in)".to_string()
+    format!("Docker Hub is not reachable from this host (firewall, proxy or no internet): give dockerd a mirror that is, {}, or a proxy (HTTPS_PROXY in a docker.service drop-in)", mirror_add_any())
 }
 
 /// No name server of the resolver answers: every name fails, not one.
@@ -1041,7 +1072,8 @@ pub fn dns_down(resolv_conf: &str) -> String {
 /// A name the name servers say does not exist.
 pub fn dns_no_such_host(host: &str) -> String {
     format!(
-        "check the spelling of {host}; for a registry without DNS, add it to /etc/hosts: echo 'IP {host}' | sudo tee -a /etc/hosts"
+        "check the spelling of {host}; for a registry {}",
+        etc_hosts(host)
     )
 }
 

@@ -213,7 +213,7 @@ fn doctor_gives_each_mirror_its_verdict_and_fix_fastest_first() {
         slow_p.fix.as_deref(),
         Some(
             format!(
-                "move it last: regctl mirror remove {slow} && regctl mirror add {slow} && regctl daemon reload"
+                "move it last: sudo regctl mirror remove {slow} && sudo regctl mirror add {slow} && sudo regctl daemon reload"
             )
             .as_str()
         )
@@ -222,7 +222,13 @@ fn doctor_gives_each_mirror_its_verdict_and_fix_fastest_first() {
     for p in [plain_p, dead_p] {
         assert_eq!(
             p.fix.as_deref(),
-            Some(format!("regctl mirror remove {} && regctl daemon reload", p.url).as_str())
+            Some(
+                format!(
+                    "sudo regctl mirror remove {} && sudo regctl daemon reload",
+                    p.url
+                )
+                .as_str()
+            )
         );
     }
     assert!(dead_p.message.contains("does not resolve"), "{dead_p:?}");
@@ -453,7 +459,7 @@ fn with_the_containerd_store_a_hosts_toml_list_is_the_one_probed() {
         .contains(&format!("in {}", hosts.display())));
     assert_eq!(
         hub.mirrors[1].fix.as_deref(),
-        Some(format!("regctl mirror remove {plain} --for docker.io").as_str())
+        Some(format!("sudo regctl mirror remove {plain} --for docker.io").as_str())
     );
     // The classic store reads daemon.json alone.
     env.write_daemon(&format!("{{\"registry-mirrors\": [\"{DEAD}\"]}}"));

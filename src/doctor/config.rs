@@ -198,10 +198,7 @@ fn daemon_json(inputs: &Inputs) -> Check {
                         list.join("; ")
                     ),
                 )
-                .fix(format!(
-                    "see every problem with: regctl daemon validate --daemon-config {}",
-                    hints::shell_quote(&path.display().to_string())
-                ))
+                .fix(hints::daemon_validate(&path.display().to_string()))
             }
         }
         Err(e) => Check::fail(

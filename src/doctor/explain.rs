@@ -838,7 +838,7 @@ mod tests {
             "{e:?}"
         );
         assert!(
-            e.fixes[1].ends_with("regctl mirror remove URL && regctl daemon reload"),
+            e.fixes[1].ends_with("sudo regctl mirror remove URL && sudo regctl daemon reload"),
             "{e:?}"
         );
         assert!(errors("unknown blob").is_empty());

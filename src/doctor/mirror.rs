@@ -199,12 +199,7 @@ fn probe(
             }
             if let Some(why) = dropped {
                 out.message = format!("{why}; over HTTPS it is {}", out.message);
-                out.fix = daemon_config::mirror_host(url).map(|h| {
-                    format!(
-                        "{} && regctl daemon reload",
-                        hints::insecure_for_http_mirror(h)
-                    )
-                });
+                out.fix = daemon_config::mirror_host(url).map(hints::insecure_add_and_reload);
             }
         }
     }

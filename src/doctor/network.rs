@@ -60,11 +60,7 @@ pub fn connect(
         .fix(if name.is_docker_hub {
             crate::hints::docker_hub_unreachable()
         } else {
-            format!(
-                "nothing listens on {}:{port}: start the registry, or give the port it listens on (regctl doctor {}:PORT)",
-                name.hostname(),
-                name.hostname()
-            )
+            crate::hints::nothing_listens(name.hostname(), port)
         })
     } else if all_timeout {
         Check::fail(

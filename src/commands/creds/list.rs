@@ -87,8 +87,9 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
     let plain = found.movable_plaintext();
     if plain > 0 {
         out = out.info(format!(
-            "{plain} in plain text in {}; move them with: regctl creds migrate --to keychain",
-            places.config.display()
+            "{plain} in plain text in {}; {}",
+            places.config.display(),
+            crate::hints::migrate_to_keychain()
         ));
     }
     out.msg = format!(

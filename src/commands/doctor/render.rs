@@ -66,8 +66,10 @@ pub fn explain_outcome(text: &str, facing: &explain::Facing<'_>) -> Outcome {
         }
     }
     let mut outcome = Outcome::new(if found.is_empty() {
-        "no known cause for this error; diagnose the registry instead: regctl doctor REGISTRY"
-            .to_string()
+        format!(
+            "no known cause for this error; {}",
+            crate::hints::doctor_registry()
+        )
     } else {
         format!(
             "{} known cause{} found",
