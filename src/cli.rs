@@ -178,15 +178,34 @@ Examples:
 
     /// Registry mirrors: Docker Hub's in daemon.json, any registry's in hosts.toml
     /// (containerd, dockerd 28+) and registries.conf.d (podman, skopeo)
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  sudo regctl mirror add https://mirror.gcr.io && sudo regctl daemon reload
+  regctl mirror list --probe                     which mirrors still serve Docker Hub, fastest first
+  sudo regctl mirror add https://mirror.example.com --for ghcr.io --containerd --containers
+  sudo regctl mirror remove https://dockerhub.azk8s.cn && sudo regctl daemon reload"
+    )]
     Mirror(MirrorCommand),
 
     /// Registries dockerd reaches without TLS verification (daemon.json insecure-registries)
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  sudo regctl insecure add registry.lan:5000 && sudo regctl daemon reload
+  sudo regctl insecure add 10.0.0.0/8 --check --diff
+  regctl insecure list -o json"
+    )]
     Insecure(InsecureCommand),
 
     /// Read, edit, validate and reload dockerd's daemon.json
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  regctl daemon show
+  sudo regctl daemon set max-concurrent-downloads 10 --diff && sudo regctl daemon reload
+  regctl daemon validate --daemon-config ./daemon.json"
+    )]
     Daemon(DaemonCommand),
 
     /// Print the shell code that completes regctl commands and registry names
@@ -226,7 +245,12 @@ Examples:
     TrustCa(TrustCaArgs),
 
     /// Registry certificates in certs.d
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  regctl certs list
+  regctl certs list registry.example.com:5000 -o json"
+    )]
     Certs(CertsCommand),
 
     /// Log in to a registry: check the credentials against it, then store them where docker,
@@ -269,7 +293,13 @@ Examples:
     },
 
     /// Stored registry credentials: list them, move plain-text ones into the keychain
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  regctl creds list
+  regctl creds migrate --to keychain --check
+  regctl creds list -o json | jq '.credentials[]'"
+    )]
     Creds(CredsCommand),
 
     /// Serve the Docker credential-helper protocol from the OS keychain (this is what
