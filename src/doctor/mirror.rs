@@ -66,6 +66,17 @@ pub fn probe_all(inputs: &Inputs) -> Vec<MirrorProbe> {
         .map(|f| f.value)
         .unwrap_or_default();
     let insecure = InsecureRegistries::from_config(&config);
+    // dockerd reaches its mirrors through its own proxy (else the shell's it inherited), as
+    // it reaches Docker Hub: read once for every mirror.
+    let (proxies, proxy_source) = crate::files::proxies::for_dockerd(
+        &inputs.daemon_config,
+        &inputs.systemd_dropin_dirs,
+        &inputs.proxy_env,
+    );
+    let route = Route {
+        proxies: &proxies,
+        proxy_source: &proxy_source,
+    };
     let target = inputs.dockerd.target(&config);
     let hosts_toml = inputs
         .certs_dir
@@ -102,7 +113,7 @@ pub fn probe_all(inputs: &Inputs) -> Vec<MirrorProbe> {
                 let insecure = insecure.clone();
                 let dropped = daemon_config::http_mirror_warning(url, &insecure, &target);
                 scope.spawn(move || {
-                    let mut p = probe(url, i + 1, dropped, &insecure, inputs, in_hosts_toml);
+                    let mut p = probe(url, i + 1, dropped, &insecure, route, inputs, in_hosts_toml);
                     p.source.clone_from(source);
                     p
                 })
@@ -166,6 +177,7 @@ fn probe(
     position: usize,
     dropped: Option<String>,
     insecure: &InsecureRegistries,
+    route: Route<'_>,
     inputs: &Inputs,
     in_hosts_toml: bool,
 ) -> MirrorProbe {
@@ -183,7 +195,7 @@ fn probe(
         message: String::new(),
         fix: Some(hints::mirror_remove(url, in_hosts_toml)),
     };
-    match serve(&used, insecure, inputs) {
+    match serve(&used, insecure, route, inputs) {
         Ok(()) => {
             let ms = started.elapsed().as_millis() as u64;
             out.verdict = Verdict::Live;
@@ -221,7 +233,19 @@ fn not_a_mirror(message: String) -> Failure {
 }
 
 /// The probe proper: Ok when the mirror answers the manifest of the probe image.
-fn serve(url: &str, insecure: &InsecureRegistries, inputs: &Inputs) -> Result<(), Failure> {
+/// The proxies dockerd uses for its mirrors, and where they come from.
+#[derive(Clone, Copy)]
+struct Route<'a> {
+    proxies: &'a crate::files::proxies::ProxyEnv,
+    proxy_source: &'a str,
+}
+
+fn serve(
+    url: &str,
+    insecure: &InsecureRegistries,
+    route: Route<'_>,
+    inputs: &Inputs,
+) -> Result<(), Failure> {
     let base = Url::parse(url).map_err(|e| dead(format!("{url} is not a URL ({e})")))?;
     let host = match base.host() {
         Some(url::Host::Ipv6(ip)) => ip.to_string(),
@@ -229,26 +253,23 @@ fn serve(url: &str, insecure: &InsecureRegistries, inputs: &Inputs) -> Result<()
         None => return Err(dead(format!("{url} names no host"))),
     };
     let port = base.port_or_known_default().unwrap_or(443);
-    // dockerd reaches its mirrors through its own proxy (else the shell's it inherited), as
-    // it reaches Docker Hub; the proxy then resolves and connects, so those phases are its.
-    let (proxies, source) = crate::files::proxies::for_dockerd(
-        &inputs.daemon_config,
-        &inputs.systemd_dropin_dirs,
-        &inputs.proxy_env,
-    );
+    // Through a proxy, the proxy resolves and connects, so those phases are its.
     let client = RegistryClient::new(
         ClientOptions {
-            proxies: proxies.clone(),
+            proxies: route.proxies.clone(),
             ..ClientOptions::new(inputs.certs_dir.clone(), insecure.clone())
         }
         .within(inputs.timeout * 3),
     );
-    match proxies.proxy_for(base.scheme(), &host, port) {
+    match route.proxies.proxy_for(base.scheme(), &host, port) {
         Some(proxy) => serve_over(&client, &base, inputs).map_err(|(verdict, message, fix)| {
             let proxy = crate::files::secrets::mask_url_userinfo(&proxy);
             (
                 verdict,
-                format!("through the proxy {proxy} (from {source}): {message}"),
+                format!(
+                    "through the proxy {proxy} (from {}): {message}",
+                    route.proxy_source
+                ),
                 fix,
             )
         }),
